@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Provisions Debian sid's packaged Bazel into a root directory outside the
+# repository, for machines that have no Bazel of the pinned version on PATH.
+#
+# Usage: bazel/provision.sh ROOT VERSION
+#
+# The root is built in ROOT.tmp and renamed into place only when it is
+# complete, so an interrupted run leaves no half-made root behind. Running it
+# on a complete root only re-checks the stamp, so it is cheap and idempotent.
+set -euo pipefail
+
+root=${1:?usage: provision.sh ROOT VERSION}
+version=${2:?usage: provision.sh ROOT VERSION}
+
+# Everything the root needs: Debian's Bazel and the modules it packages, a C
+# toolchain for rules_cc and rules_rust links, and what the tests call.
+packages=(
+  bazel-bootstrap
+  bazel-platforms
+  bazel-skylib
+  bazel-rules-shell
+  bazel-rules-rust
+  gcc
+  libc6-dev
+  zlib1g-dev
+  python3
+  ca-certificates
+)
+
+stamp_content="bazel=${version} packages=${packages[*]}"
+stamp="${root}/.rules_actiond-provisioned"
+
+die() { echo "bazelw: $*" >&2; exit 1; }
+
+if [[ -f "${stamp}" && "$(cat "${stamp}")" == "${stamp_content}" ]]; then
+  exit 0
+fi
+
+[[ ${EUID} -eq 0 ]] || die "provisioning Bazel ${version} into ${root} needs root (debootstrap, mount namespaces); run as root or put bazel ${version} on PATH"
+
+if ! command -v debootstrap >/dev/null; then
+  echo "bazelw: installing debootstrap" >&2
+  apt-get update -qq >&2 || die "apt-get update failed"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >&2 || die "could not install debootstrap"
+fi
+
+log="${root}.log"
+work="${root}.tmp"
+if [[ -f "${stamp}" ]]; then
+  # An older root whose package list changed: update it in place.
+  work="${root}"
+elif [[ ! -f "${work}/.debootstrap-done" ]]; then
+  rm -rf "${work}"
+  mkdir -p "$(dirname "${root}")"
+  echo "bazelw: bootstrapping Debian sid into ${work} (a few minutes, once)" >&2
+  debootstrap --variant=minbase sid "${work}" >"${log}" 2>&1 \
+    || die "debootstrap failed; see ${log}"
+  touch "${work}/.debootstrap-done"
+fi
+
+# The snapshot mirror's Release file may read as expired.
+echo 'Acquire::Check-Valid-Until "false";' >"${work}/etc/apt/apt.conf.d/90rules-actiond"
+cp /etc/resolv.conf "${work}/etc/resolv.conf" 2>/dev/null || true
+
+# Runs a command inside the root, with /proc, /sys and /dev mounted in a
+# private mount namespace (package scripts such as Java's need /proc).
+in_root() {
+  unshare --mount --propagation private -- /bin/sh -c '
+    set -e
+    r=$1; shift
+    mount -t proc proc "$r/proc"
+    mount --rbind /sys "$r/sys"
+    mount --rbind /dev "$r/dev"
+    exec chroot "$r" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+      DEBIAN_FRONTEND=noninteractive "$@"
+  ' in_root "${work}" "$@"
+}
+
+echo "bazelw: installing ${packages[*]} into the root" >&2
+in_root apt-get update -qq >>"${log}" 2>&1 || die "apt-get update failed inside ${work}; see ${log}"
+in_root apt-get install -y -qq --no-install-recommends "${packages[@]}" >>"${log}" 2>&1 \
+  || die "apt-get install failed inside ${work}; see ${log}"
+in_root apt-get clean
+
+found=$(in_root dpkg-query -W -f='${Version}' bazel-bootstrap)
+[[ "${found}" == "${version}"* ]] \
+  || die "Debian's bazel-bootstrap is ${found}, but .bazelversion pins ${version}"
+
+echo "${stamp_content}" >"${work}/.rules_actiond-provisioned"
+if [[ "${work}" != "${root}" ]]; then
+  rm -rf "${root}" "${work}/.debootstrap-done"
+  mv "${work}" "${root}"
+fi
+rm -f "${log}"

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Regenerates tools/3rdparty/crates from tools/Cargo.lock:
+#   bazel run //tools/3rdparty:vendor
+# then rewrites every crate's http_archive into crate_archive, so that no
+# registry host from this machine's Cargo configuration is committed.
+set -euo pipefail
+: "${BUILD_WORKSPACE_DIRECTORY:?run me with bazel run //tools/3rdparty:vendor}"
+vendor="$1"
+"${vendor}"
+defs="${BUILD_WORKSPACE_DIRECTORY}/tools/3rdparty/crates/defs.bzl"
+sed -E -i \
+  -e 's|^load\("@bazel_tools//tools/build_defs/repo:http.bzl", "http_archive"\)$|load("//tools/3rdparty:crate_archive.bzl", "crate_archive")|' \
+  -e 's|^( +)http_archive,$|\1crate_archive,|' \
+  -e '/^ +type = "tar.gz",$/d' \
+  -e 's|^( +)urls = \["[^"]*/([^/"]+)/([^/"]+)/download"\],$|\1crate = "\2",\n\1version = "\3",|' \
+  "${defs}"
+# Point the generated headers at this wrapper rather than at crates_vendor.
+sed -i 's|bazel run @@//tools/3rdparty:crates_vendor|bazel run //tools/3rdparty:vendor|' \
+  "${BUILD_WORKSPACE_DIRECTORY}"/tools/3rdparty/crates/*
+if grep -nE 'https?://|http_archive' "${defs}"; then
+  echo "vendor.sh: ${defs} still names a URL or http_archive; update the rewrite above" >&2
+  exit 1
+fi
+echo "vendor.sh: done; if the direct dependencies changed, run ./bazelw mod tidy"

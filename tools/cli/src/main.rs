@@ -1,0 +1,93 @@
+//! `actiond-tool`: the build actions of rules_actiond.
+//!
+//! Exit codes: 0 success, 1 the action failed (the message names the file and
+//! the reason), 2 the command line was wrong.
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use std::fs::File;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "actiond-tool", version, about, long_about = None)]
+struct Cli {
+    /// Print the whole error chain, not just one line.
+    #[arg(short, long, global = true)]
+    verbose: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compress a file with zstd; the output is the same for any thread count.
+    ///
+    /// Example: actiond-tool zstd --level 19 --threads 2 vmlinux vmlinux.zst
+    Zstd {
+        /// zstd level, 1 to 22.
+        #[arg(long, default_value_t = 19)]
+        level: i32,
+        /// Enable long-distance matching.
+        #[arg(long)]
+        long: bool,
+        /// Worker threads (does not change the output).
+        #[arg(long, default_value_t = 1)]
+        threads: u32,
+        input: PathBuf,
+        output: PathBuf,
+    },
+    /// Runtime manifests.
+    #[command(subcommand)]
+    Manifest(ManifestCommand),
+}
+
+#[derive(Subcommand)]
+enum ManifestCommand {
+    /// Validate a runtime_manifest.json, and optionally check it against a tree.
+    ///
+    /// Example: actiond-tool manifest check runtime_manifest.json --root root/
+    Check {
+        manifest: PathBuf,
+        /// The runtime's root directory: mount sources and interpreters must exist there.
+        #[arg(long)]
+        root: Option<PathBuf>,
+    },
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Zstd { level, long, threads, input, output } => {
+            let file = File::open(&input).with_context(|| format!("{}: cannot open", input.display()))?;
+            let size = file.metadata().with_context(|| format!("{}: cannot stat", input.display()))?.len();
+            let options = zstd_compress::Options { level, long_distance_matching: long, threads };
+            let out = atomic_file::AtomicFile::create(&output)?;
+            let out = zstd_compress::compress(file, out, Some(size), &options)
+                .with_context(|| format!("{}: cannot compress into {}", input.display(), output.display()))?;
+            out.commit()?;
+        }
+        Command::Manifest(ManifestCommand::Check { manifest, root }) => {
+            let parsed = runtime_manifest::RuntimeManifest::from_file(&manifest)?;
+            if let Some(root) = root {
+                parsed.check_tree(&root).with_context(|| format!("{}", manifest.display()))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let verbose = cli.verbose;
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            if verbose {
+                eprintln!("actiond-tool: {err:?}");
+            } else {
+                eprintln!("actiond-tool: {err:#}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
