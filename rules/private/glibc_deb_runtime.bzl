@@ -1,0 +1,242 @@
+"""The `glibc_deb_runtime` repository rule: a glibc runtime from pinned .debs."""
+
+ARCHES = {
+    "aarch64": struct(triplet = "aarch64-linux-gnu", deb_arch = "arm64"),
+    "x86_64": struct(triplet = "x86_64-linux-gnu", deb_arch = "amd64"),
+}
+
+# The seed's strip list. Patterns are '/'-separated paths relative to the
+# runtime root; `*` matches one whole path component; a match removes the path
+# and everything below it.
+DEFAULT_STRIP = [
+    "usr/share/doc",
+    "usr/share/info",
+    "usr/share/lintian",
+    "usr/share/locale",
+    "usr/share/man",
+]
+
+# gconv holds iconv's character-set converters. Removing it saves about 7 MB
+# and breaks iconv(3) for anything but UTF-8/ASCII; keep_gconv keeps it.
+GCONV_STRIP = [
+    "lib/*/gconv",
+    "usr/lib/*/gconv",
+]
+
+_COMPRESSIONS = ["xz", "zst", "gz"]
+
+# Directories whose ld-linux* entries are ELF interpreters (PT_INTERP paths).
+_INTERPRETER_DIRS = ["lib64", "lib", "usr/lib64", "usr/lib"]
+
+def _fail(rctx, msg):
+    fail("glibc_deb_runtime {} ({} {}): {}".format(rctx.name, rctx.attr.runtime_name, rctx.attr.arch, msg))
+
+def _match(pattern_parts, path_parts):
+    if len(path_parts) < len(pattern_parts):
+        return False
+    for p, c in zip(pattern_parts, path_parts[:len(pattern_parts)]):
+        if p != "*" and p != c:
+            return False
+    return True
+
+def strip_matches(patterns, path):
+    """Whether a strip pattern removes `path`.
+
+    Args:
+      patterns: strip patterns (see DEFAULT_STRIP).
+      path: a '/'-separated path relative to the runtime root.
+
+    Returns:
+      True if some pattern matches `path` or one of its parents.
+    """
+    parts = path.split("/")
+    for pattern in patterns:
+        if _match(pattern.split("/"), parts):
+            return True
+    return False
+
+def _strip_tree(rctx, root, patterns):
+    # Starlark has neither recursion nor while: walk breadth-first over a list
+    # that grows as directories are found. Symlinks are never followed.
+    queue = [(root, "")]
+    for _ in range(1 << 30):
+        if not queue:
+            break
+        dir, rel = queue.pop()
+        for child in dir.readdir(watch = "no"):
+            child_rel = child.basename if not rel else rel + "/" + child.basename
+            if strip_matches(patterns, child_rel):
+                rctx.delete(child)
+            elif child.is_dir and not _is_symlink(child):
+                queue.append((child, child_rel))
+
+def _is_symlink(path):
+    return str(path.dirname.realpath.get_child(path.basename)) != str(path.realpath)
+
+def _control_fields(text):
+    fields = {}
+    for line in text.split("\n"):
+        if line and not line.startswith(" ") and ":" in line:
+            key, value = line.split(":", 1)
+            fields[key.strip()] = value.strip()
+    return fields
+
+def _unpack_deb(rctx, deb, filename):
+    if rctx.read(deb)[:8] != "!<arch>\n":
+        _fail(rctx, "{} is not a .deb: it does not start with the ar magic '!<arch>'".format(filename))
+    work = rctx.path("_unpack/" + filename)
+    rctx.extract(deb, output = work)
+    members = {m.basename: m for m in work.readdir(watch = "no")}
+    data = [n for n in members if n.startswith("data.tar")]
+    control = [n for n in members if n.startswith("control.tar")]
+    if not data:
+        _fail(rctx, "{} has no data.tar.* member (members: {})".format(filename, sorted(members.keys())))
+    for member in data + control:
+        suffix = member.split(".tar", 1)[1].lstrip(".")
+        if suffix not in _COMPRESSIONS:
+            _fail(rctx, "{}: {} has unknown compression '{}'; supported: {}".format(
+                filename,
+                member,
+                suffix,
+                ", ".join(_COMPRESSIONS),
+            ))
+    fields = {}
+    if control:
+        rctx.extract(members[control[0]], output = work.get_child("control"))
+        control_file = work.get_child("control").get_child("control")
+        if control_file.exists:
+            fields = _control_fields(rctx.read(control_file))
+    rctx.extract(members[data[0]], output = "root")
+    return fields
+
+def _derive_manifest(rctx, triplet):
+    """Mounts and interpreters, from what the tree really contains."""
+    root = rctx.path("root")
+
+    def real_dir(rel):
+        p = root.get_child(rel)
+        return p.exists and p.is_dir and not _is_symlink(p)
+
+    mounts = []
+    for rel in ["lib/" + triplet, "usr/lib/" + triplet, "lib64", "usr/lib64"]:
+        if real_dir(rel):
+            mounts.append({"source": rel, "target": "/" + rel})
+    symlinks = {}
+    usrmerged = not root.get_child("lib").exists and real_dir("usr/lib/" + triplet)
+    if usrmerged:
+        # Ubuntu's usrmerge: /lib, /lib64 are links into /usr, as on a real
+        # noble system, so the ABI's loader path resolves inside the tree.
+        for top in ["lib", "lib64"]:
+            if real_dir("usr/" + top):
+                symlinks[top] = "usr/" + top
+                rctx.symlink(root.get_child("usr").get_child(top), root.get_child(top))
+
+                # Mount the /usr directories at the /lib paths too, for
+                # action roots that are not usrmerged.
+                sub = "/" + triplet if top == "lib" else ""
+                mounts.append({"source": "usr/" + top + sub, "target": "/" + top + sub})
+    if not mounts:
+        _fail(rctx, "no library directory (lib/{t}, usr/lib/{t}, lib64, usr/lib64) in the unpacked .debs".format(t = triplet))
+
+    interpreters = []
+    for dir in _INTERPRETER_DIRS:
+        d = root.get_child(dir)
+        if not d.exists or not d.is_dir:
+            continue
+        for entry in sorted(d.readdir(watch = "no"), key = lambda p: p.basename):
+            path = "/{}/{}".format(dir, entry.basename)
+            if entry.basename.startswith("ld-linux") and entry.exists and path not in interpreters:
+                interpreters.append(path)
+    if not interpreters:
+        _fail(rctx, "no ld-linux* interpreter in {} of the unpacked .debs".format(", ".join(_INTERPRETER_DIRS)))
+
+    # A file mount for each interpreter outside the mounted directories
+    # (aarch64's /lib/ld-linux-aarch64.so.1).
+    mounted = [m["target"] for m in mounts]
+    for interp in interpreters:
+        if interp.rsplit("/", 1)[0] not in mounted:
+            mounts.append({"source": interp[1:], "target": interp})
+    return mounts, interpreters, symlinks
+
+def _glibc_deb_runtime_impl(rctx):
+    arch = ARCHES.get(rctx.attr.arch)
+    if not arch:
+        _fail(rctx, "unknown arch; allowed: " + ", ".join(sorted(ARCHES)))
+    major_minor = rctx.attr.runtime_name[len("glibc"):]
+
+    debs = []
+    for filename in rctx.attr.deb_order:
+        sha256 = rctx.attr.deb_sha256[filename]
+        path = "debs/" + filename
+        rctx.download(
+            url = rctx.attr.deb_urls[filename],
+            output = path,
+            sha256 = sha256,
+            canonical_id = sha256,
+        )
+        fields = _unpack_deb(rctx, rctx.path(path), filename)
+        package = fields.get("Package", filename.split("_")[0])
+        version = fields.get("Version", "")
+        if package == "libc6" and not version.startswith(major_minor + "-"):
+            _fail(rctx, "{} is libc6 {}, but the runtime is named {}".format(filename, version, rctx.attr.runtime_name))
+        debs.append({"package": package, "version": version, "filename": filename, "sha256": sha256})
+    rctx.delete("_unpack")
+
+    _strip_tree(rctx, rctx.path("root"), rctx.attr.strip)
+    mounts, interpreters, symlinks = _derive_manifest(rctx, arch.triplet)
+
+    manifest = {
+        "name": rctx.attr.runtime_name,
+        "arch": rctx.attr.arch,
+        "debs": debs,
+        "mounts": mounts,
+        "interpreters": interpreters,
+    }
+    rctx.file("runtime_manifest.json", json.encode_indent(manifest, indent = "  ") + "\n")
+    rctx.file("root/.runtime", "")
+    rctx.file("BUILD.bazel", _BUILD.format(
+        name = repr(rctx.attr.runtime_name),
+        arch = repr(rctx.attr.arch),
+        version = repr(major_minor),
+        debs = repr(["debs/" + d["filename"] for d in debs]),
+        strip = repr(rctx.attr.strip),
+        symlinks = repr(symlinks),
+        # glob() follows the usrmerge links; list each file once.
+        exclude = repr(["root/{}/**".format(link) for link in sorted(symlinks)]),
+    ))
+
+_BUILD = """\
+load("@rules_actiond//rules/private:runtime_info.bzl", "glibc_runtime")
+
+package(default_visibility = ["//visibility:public"])
+
+exports_files(["runtime_manifest.json"])
+
+glibc_runtime(
+    name = "runtime",
+    arch = {arch},
+    debs = {debs},
+    glibc_version = {version},
+    manifest = "runtime_manifest.json",
+    root = "root/.runtime",
+    root_files = glob(["root/**"], exclude = {exclude}),
+    runtime_name = {name},
+    strip = {strip},
+    symlinks = {symlinks},
+)
+"""
+
+glibc_deb_runtime = repository_rule(
+    implementation = _glibc_deb_runtime_impl,
+    doc = """Downloads pinned .debs, unpacks them for inspection, and writes runtime_manifest.json.
+
+Made by the `glibc` module extension; use that instead.""",
+    attrs = {
+        "arch": attr.string(mandatory = True),
+        "deb_order": attr.string_list(mandatory = True, doc = "The .deb file names, in unpacking order."),
+        "deb_sha256": attr.string_dict(mandatory = True, doc = "File name -> sha256."),
+        "deb_urls": attr.string_list_dict(mandatory = True, doc = "File name -> mirrors, tried in order."),
+        "runtime_name": attr.string(mandatory = True),
+        "strip": attr.string_list(doc = "Strip patterns, defaults included."),
+    },
+)

@@ -1,0 +1,19 @@
+"""Providers of rules_actiond."""
+
+RuntimeInfo = provider(
+    doc = """A glibc runtime: the .debs it is made of and how an executor mounts it.
+
+The .debs are the source of truth: image packers read them directly. The
+extracted tree of the runtime's repository is for inspection and for tests.""",
+    fields = {
+        "name": "str: the runtime's name, `glibc<major>.<minor>`, e.g. `glibc2.35`.",
+        "arch": "str: `x86_64` or `aarch64`.",
+        "glibc_version": "str: the glibc version the name declares, e.g. `2.35`.",
+        "debs": "list of File: the .deb files, in the order they are unpacked.",
+        "manifest": "File: runtime_manifest.json.",
+        "strip": "list of str: path patterns removed from the tree (see `rules/extensions.bzl`).",
+        "symlinks": "dict of str to str: symlinks added to the tree (path -> target), such as usrmerge's `lib -> usr/lib`.",
+        "root": "File or None: a file at the top of the extracted tree (`root/.runtime`), whose dirname is the tree, for tests.",
+        "root_files": "depset of File: the extracted tree, for tests and inspection.",
+    },
+)

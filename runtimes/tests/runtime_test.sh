@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Checks a runtime repository built from real .debs:
+# the manifest is valid and names the runtime, every mount source and
+# interpreter exists in the unpacked tree, and the runtime's own loader
+# reports the glibc version the name declares.
+#
+# Usage: runtime_test.sh TOOL NAME ARCH VERSION FILE...   (FILE: the runtime's files)
+set -euo pipefail
+tool=$1 name=$2 arch=$3 version=$4
+shift 4
+fail() { echo "FAIL: ${name} ${arch}: $*" >&2; exit 1; }
+
+manifest=""
+for f in "$@"; do [[ "${f}" == */runtime_manifest.json ]] && manifest=${f}; done
+[[ -n "${manifest}" ]] || fail "no runtime_manifest.json among $*"
+root="$(dirname "${manifest}")/root"
+
+"${tool}" manifest check "${manifest}" || fail "invalid manifest"
+grep -q "\"name\": \"${name}\"" "${manifest}" || fail "manifest does not name ${name}"
+grep -q "\"arch\": \"${arch}\"" "${manifest}" || fail "manifest does not say ${arch}"
+
+# Every mount source is a directory of the tree, and every interpreter is a
+# file reached through a mount, as the executor will see it.
+mounts=$(sed -n '/"source":/{s/.*"source": "\(.*\)".*/\1/;h;n;s/.*"target": "\(.*\)".*/\1/;G;s/\n/ /;p}' "${manifest}")
+interpreters=$(sed -n '/"interpreters"/,/]/s/^ *"\(\/[^"]*\)".*/\1/p' "${manifest}")
+[[ -n "${mounts}" && -n "${interpreters}" ]] || fail "no mounts or interpreters"
+while read -r target source; do
+  [[ -e "${root}/${source}" ]] || fail "mount source ${source} (for ${target}) is not in the tree"
+done <<<"${mounts}"
+for i in ${interpreters}; do
+  source=$(awk -v d="$(dirname "${i}")" '$1 == d { print $2 }' <<<"${mounts}" | head -n1)
+  [[ -n "${source}" ]] || fail "interpreter ${i} is under no mount target"
+  [[ -f "${root}/${source}/$(basename "${i}")" ]] || fail "interpreter ${i} (${source}) is not in the tree"
+done
+
+# The runtime's own loader, from its multiarch directory.
+triplet="${arch}-linux-gnu"
+libdir="" loader=""
+for d in "lib/${triplet}" "usr/lib/${triplet}"; do
+  if [[ -z "${loader}" && ! -L "${root}/${d}" ]] && compgen -G "${root}/${d}/ld-linux*" >/dev/null; then
+    libdir="${root}/${d}"
+    loader=$(compgen -G "${libdir}/ld-linux*" | head -n1)
+  fi
+done
+[[ -n "${loader}" ]] || fail "no ld-linux* in lib/${triplet} or usr/lib/${triplet}"
+# ld.so --version exists since glibc 2.33; before, run libc.so.6 through the
+# loader, which prints the same release line.
+out=$("${loader}" --library-path "${libdir}" --version 2>/dev/null | head -n1 || true)
+if [[ "${out}" != *"release version"* ]]; then
+  out=$("${loader}" --library-path "${libdir}" "${libdir}/libc.so.6" | head -n1)
+fi
+echo "${out}"
+[[ "${out}" == *"release version ${version}."* ]] || fail "loader says '${out}', want ${version}"
+echo PASS
