@@ -57,19 +57,41 @@ enum ManifestCommand {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Zstd { level, long, threads, input, output } => {
-            let file = File::open(&input).with_context(|| format!("{}: cannot open", input.display()))?;
-            let size = file.metadata().with_context(|| format!("{}: cannot stat", input.display()))?.len();
-            let options = zstd_compress::Options { level, long_distance_matching: long, threads };
+        Command::Zstd {
+            level,
+            long,
+            threads,
+            input,
+            output,
+        } => {
+            let file =
+                File::open(&input).with_context(|| format!("{}: cannot open", input.display()))?;
+            let size = file
+                .metadata()
+                .with_context(|| format!("{}: cannot stat", input.display()))?
+                .len();
+            let options = zstd_compress::Options {
+                level,
+                long_distance_matching: long,
+                threads,
+            };
             let out = atomic_file::AtomicFile::create(&output)?;
-            let out = zstd_compress::compress(file, out, Some(size), &options)
-                .with_context(|| format!("{}: cannot compress into {}", input.display(), output.display()))?;
+            let out =
+                zstd_compress::compress(file, out, Some(size), &options).with_context(|| {
+                    format!(
+                        "{}: cannot compress into {}",
+                        input.display(),
+                        output.display()
+                    )
+                })?;
             out.commit()?;
         }
         Command::Manifest(ManifestCommand::Check { manifest, root }) => {
             let parsed = runtime_manifest::RuntimeManifest::from_file(&manifest)?;
             if let Some(root) = root {
-                parsed.check_tree(&root).with_context(|| format!("{}", manifest.display()))?;
+                parsed
+                    .check_tree(&root)
+                    .with_context(|| format!("{}", manifest.display()))?;
             }
         }
     }

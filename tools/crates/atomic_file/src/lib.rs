@@ -22,7 +22,11 @@ pub struct Error {
 
 impl Error {
     fn new(path: &Path, what: &'static str, source: io::Error) -> Self {
-        Self { path: path.to_owned(), what, source }
+        Self {
+            path: path.to_owned(),
+            what,
+            source,
+        }
     }
 }
 
@@ -41,9 +45,9 @@ impl AtomicFile {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
         };
-        let name = path
-            .file_name()
-            .ok_or_else(|| Error::new(path, "not a file path", io::ErrorKind::InvalidInput.into()))?;
+        let name = path.file_name().ok_or_else(|| {
+            Error::new(path, "not a file path", io::ErrorKind::InvalidInput.into())
+        })?;
         let mut prefix = std::ffi::OsString::from(".");
         prefix.push(name);
         prefix.push(".");
@@ -52,7 +56,11 @@ impl AtomicFile {
             .suffix(".tmp")
             .tempfile_in(dir)
             .map_err(|e| Error::new(path, "cannot create a temporary file beside it", e))?;
-        Ok(Self { path: path.to_owned(), writer: BufWriter::with_capacity(1 << 20, tmp), mode: 0o644 })
+        Ok(Self {
+            path: path.to_owned(),
+            writer: BufWriter::with_capacity(1 << 20, tmp),
+            mode: 0o644,
+        })
     }
 
     /// Sets the permission bits the committed file gets (before the umask is
@@ -71,8 +79,10 @@ impl AtomicFile {
         let file: &File = tmp.as_file();
         file.set_permissions(Permissions::from_mode(self.mode))
             .map_err(|e| Error::new(&path, "cannot set permissions", e))?;
-        file.sync_all().map_err(|e| Error::new(&path, "cannot fsync", e))?;
-        tmp.persist(&path).map_err(|e| Error::new(&path, "cannot rename into place", e.error))?;
+        file.sync_all()
+            .map_err(|e| Error::new(&path, "cannot fsync", e))?;
+        tmp.persist(&path)
+            .map_err(|e| Error::new(&path, "cannot rename into place", e.error))?;
         Ok(())
     }
 }
@@ -95,7 +105,8 @@ impl Write for AtomicFile {
 pub fn write(path: impl AsRef<Path>, data: &[u8]) -> Result<(), Error> {
     let path = path.as_ref();
     let mut out = AtomicFile::create(path)?;
-    out.write_all(data).map_err(|e| Error::new(path, "cannot write", e))?;
+    out.write_all(data)
+        .map_err(|e| Error::new(path, "cannot write", e))?;
     out.commit()
 }
 
@@ -120,7 +131,10 @@ mod tests {
         fs::write(&dest, b"old").unwrap();
         write(&dest, b"new").unwrap();
         assert_eq!(fs::read(&dest).unwrap(), b"new");
-        assert_eq!(fs::metadata(&dest).unwrap().permissions().mode() & 0o777, 0o644);
+        assert_eq!(
+            fs::metadata(&dest).unwrap().permissions().mode() & 0o777,
+            0o644
+        );
         assert_eq!(leftovers(dir.path()), ["out.bin"]);
     }
 
@@ -146,12 +160,20 @@ mod tests {
         out.set_mode(0o755);
         out.write_all(b"#!/bin/sh\n").unwrap();
         out.commit().unwrap();
-        assert_eq!(fs::metadata(&dest).unwrap().permissions().mode() & 0o777, 0o755);
+        assert_eq!(
+            fs::metadata(&dest).unwrap().permissions().mode() & 0o777,
+            0o755
+        );
     }
 
     #[test]
     fn missing_directory_is_named_in_the_error() {
-        let err = write("/nonexistent-dir-for-test/out.bin", b"x").unwrap_err().to_string();
-        assert!(err.starts_with("/nonexistent-dir-for-test/out.bin: "), "{err}");
+        let err = write("/nonexistent-dir-for-test/out.bin", b"x")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("/nonexistent-dir-for-test/out.bin: "),
+            "{err}"
+        );
     }
 }

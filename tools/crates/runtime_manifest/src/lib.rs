@@ -112,7 +112,10 @@ pub enum Error {
     #[error("{0}")]
     Json(#[from] serde_json::Error),
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 fn invalid(msg: impl Into<String>) -> Error {
@@ -132,12 +135,17 @@ pub fn glibc_version(name: &str) -> Option<(u32, u32)> {
 /// A relative path that stays below its base: no `..`, no root, not empty.
 fn is_contained(path: &str) -> bool {
     !path.is_empty()
-        && Path::new(path).components().all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+        && Path::new(path)
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
 }
 
 /// An absolute path with no `..`.
 fn is_clean_absolute(path: &str) -> bool {
-    path.starts_with('/') && !Path::new(path).components().any(|c| c == Component::ParentDir)
+    path.starts_with('/')
+        && !Path::new(path)
+            .components()
+            .any(|c| c == Component::ParentDir)
 }
 
 impl RuntimeManifest {
@@ -150,7 +158,10 @@ impl RuntimeManifest {
 
     /// Reads, parses and validates a manifest file; errors name the file.
     pub fn from_file(path: &Path) -> Result<Self, Error> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_owned(),
+            source,
+        })?;
         Self::from_json(&text).map_err(|e| invalid(format!("{}: {e}", path.display())))
     }
 
@@ -164,14 +175,27 @@ impl RuntimeManifest {
     /// Checks the fields' own rules, independent of any tree.
     pub fn validate(&self) -> Result<(), Error> {
         if glibc_version(&self.name).is_none() {
-            return Err(invalid(format!("name {:?} is not of the form glibc<major>.<minor>", self.name)));
+            return Err(invalid(format!(
+                "name {:?} is not of the form glibc<major>.<minor>",
+                self.name
+            )));
         }
         if self.debs.is_empty() {
-            return Err(invalid("debs is empty: a runtime comes from at least one .deb"));
+            return Err(invalid(
+                "debs is empty: a runtime comes from at least one .deb",
+            ));
         }
         for deb in &self.debs {
-            if deb.sha256.len() != 64 || !deb.sha256.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
-                return Err(invalid(format!("deb {}: sha256 {:?} is not 64 lowercase hex digits", deb.filename, deb.sha256)));
+            if deb.sha256.len() != 64
+                || !deb
+                    .sha256
+                    .bytes()
+                    .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+            {
+                return Err(invalid(format!(
+                    "deb {}: sha256 {:?} is not 64 lowercase hex digits",
+                    deb.filename, deb.sha256
+                )));
             }
         }
         if self.mounts.is_empty() {
@@ -179,10 +203,16 @@ impl RuntimeManifest {
         }
         for mount in &self.mounts {
             if !is_contained(&mount.source) {
-                return Err(invalid(format!("mount source {:?} must be relative, without ..", mount.source)));
+                return Err(invalid(format!(
+                    "mount source {:?} must be relative, without ..",
+                    mount.source
+                )));
             }
             if !is_clean_absolute(&mount.target) {
-                return Err(invalid(format!("mount target {:?} must be absolute, without ..", mount.target)));
+                return Err(invalid(format!(
+                    "mount target {:?} must be absolute, without ..",
+                    mount.target
+                )));
             }
         }
         if self.interpreters.is_empty() {
@@ -190,7 +220,9 @@ impl RuntimeManifest {
         }
         for interp in &self.interpreters {
             if !is_clean_absolute(interp) {
-                return Err(invalid(format!("interpreter {interp:?} must be absolute, without ..")));
+                return Err(invalid(format!(
+                    "interpreter {interp:?} must be absolute, without .."
+                )));
             }
         }
         Ok(())
@@ -204,13 +236,20 @@ impl RuntimeManifest {
         for mount in &self.mounts {
             let path = resolve_in_root(root, &mount.source)?;
             if !path.is_dir() {
-                return Err(invalid(format!("mount source {:?} is not a directory in {}", mount.source, root.display())));
+                return Err(invalid(format!(
+                    "mount source {:?} is not a directory in {}",
+                    mount.source,
+                    root.display()
+                )));
             }
         }
         for interp in &self.interpreters {
             let path = resolve_in_root(root, interp)?;
             if !path.is_file() {
-                return Err(invalid(format!("interpreter {interp:?} is not a file in {}", root.display())));
+                return Err(invalid(format!(
+                    "interpreter {interp:?} is not a file in {}",
+                    root.display()
+                )));
             }
         }
         Ok(())
@@ -224,22 +263,34 @@ pub fn resolve_in_root(root: &Path, path: &str) -> Result<PathBuf, Error> {
     const MAX_LINKS: usize = 40;
     let mut links = 0;
     let mut resolved: Vec<std::ffi::OsString> = Vec::new();
-    let mut pending: Vec<std::ffi::OsString> =
-        Path::new(path).components().rev().filter_map(component_name).collect();
+    let mut pending: Vec<std::ffi::OsString> = Path::new(path)
+        .components()
+        .rev()
+        .filter_map(component_name)
+        .collect();
     while let Some(name) = pending.pop() {
         if name == ".." {
             resolved.pop();
             continue;
         }
-        let candidate: PathBuf = std::iter::once(root.as_os_str().to_owned()).chain(resolved.iter().cloned()).chain([name.clone()]).collect();
+        let candidate: PathBuf = std::iter::once(root.as_os_str().to_owned())
+            .chain(resolved.iter().cloned())
+            .chain([name.clone()])
+            .collect();
         let meta = std::fs::symlink_metadata(&candidate)
             .map_err(|_| invalid(format!("{path:?}: {} does not exist", candidate.display())))?;
         if meta.file_type().is_symlink() {
             links += 1;
             if links > MAX_LINKS {
-                return Err(invalid(format!("{path:?}: too many levels of symlinks in {}", root.display())));
+                return Err(invalid(format!(
+                    "{path:?}: too many levels of symlinks in {}",
+                    root.display()
+                )));
             }
-            let target = std::fs::read_link(&candidate).map_err(|source| Error::Io { path: candidate.clone(), source })?;
+            let target = std::fs::read_link(&candidate).map_err(|source| Error::Io {
+                path: candidate.clone(),
+                source,
+            })?;
             if target.is_absolute() {
                 resolved.clear();
             }
@@ -248,7 +299,9 @@ pub fn resolve_in_root(root: &Path, path: &str) -> Result<PathBuf, Error> {
             resolved.push(name);
         }
     }
-    Ok(std::iter::once(root.as_os_str().to_owned()).chain(resolved).collect())
+    Ok(std::iter::once(root.as_os_str().to_owned())
+        .chain(resolved)
+        .collect())
 }
 
 fn component_name(c: Component<'_>) -> Option<std::ffi::OsString> {
@@ -278,8 +331,14 @@ mod tests {
                 sha256: SHA.into(),
             }],
             mounts: vec![
-                Mount { source: "lib/x86_64-linux-gnu".into(), target: "/lib/x86_64-linux-gnu".into() },
-                Mount { source: "lib64".into(), target: "/lib64".into() },
+                Mount {
+                    source: "lib/x86_64-linux-gnu".into(),
+                    target: "/lib/x86_64-linux-gnu".into(),
+                },
+                Mount {
+                    source: "lib64".into(),
+                    target: "/lib64".into(),
+                },
             ],
             interpreters: vec!["/lib64/ld-linux-x86-64.so.2".into()],
         }
@@ -290,9 +349,17 @@ mod tests {
     fn jammy_tree() -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         fs::create_dir_all(dir.path().join("lib/x86_64-linux-gnu")).unwrap();
-        fs::write(dir.path().join("lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"), b"\x7fELF").unwrap();
+        fs::write(
+            dir.path().join("lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"),
+            b"\x7fELF",
+        )
+        .unwrap();
         fs::create_dir(dir.path().join("lib64")).unwrap();
-        symlink("/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", dir.path().join("lib64/ld-linux-x86-64.so.2")).unwrap();
+        symlink(
+            "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
+            dir.path().join("lib64/ld-linux-x86-64.so.2"),
+        )
+        .unwrap();
         dir
     }
 
@@ -318,22 +385,48 @@ mod tests {
     fn unknown_arch_lists_allowed() {
         let text = manifest().to_json().replace("\"x86_64\"", "\"riscv64\"");
         let err = RuntimeManifest::from_json(&text).unwrap_err().to_string();
-        assert!(err.contains("riscv64") && err.contains("x86_64") && err.contains("aarch64"), "{err}");
-        assert!("riscv64".parse::<Arch>().unwrap_err().to_string().contains("allowed: x86_64, aarch64"));
+        assert!(
+            err.contains("riscv64") && err.contains("x86_64") && err.contains("aarch64"),
+            "{err}"
+        );
+        assert!("riscv64"
+            .parse::<Arch>()
+            .unwrap_err()
+            .to_string()
+            .contains("allowed: x86_64, aarch64"));
     }
 
     #[test]
     fn field_rules() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut RuntimeManifest)>)> = vec![
+        type Edit = Box<dyn Fn(&mut RuntimeManifest)>;
+        let cases: Vec<(&str, Edit)> = vec![
             ("not of the form", Box::new(|m| m.name = "libc-2.35".into())),
             ("not of the form", Box::new(|m| m.name = "glibc2.".into())),
-            ("sha256", Box::new(|m| m.debs[0].sha256 = SHA.to_uppercase())),
+            (
+                "sha256",
+                Box::new(|m| m.debs[0].sha256 = SHA.to_uppercase()),
+            ),
             ("debs is empty", Box::new(|m| m.debs.clear())),
-            ("must be relative", Box::new(|m| m.mounts[0].source = "/lib".into())),
-            ("must be relative", Box::new(|m| m.mounts[0].source = "lib/../../etc".into())),
-            ("must be absolute", Box::new(|m| m.mounts[0].target = "lib".into())),
-            ("interpreter", Box::new(|m| m.interpreters[0] = "ld.so".into())),
-            ("interpreters is empty", Box::new(|m| m.interpreters.clear())),
+            (
+                "must be relative",
+                Box::new(|m| m.mounts[0].source = "/lib".into()),
+            ),
+            (
+                "must be relative",
+                Box::new(|m| m.mounts[0].source = "lib/../../etc".into()),
+            ),
+            (
+                "must be absolute",
+                Box::new(|m| m.mounts[0].target = "lib".into()),
+            ),
+            (
+                "interpreter",
+                Box::new(|m| m.interpreters[0] = "ld.so".into()),
+            ),
+            (
+                "interpreters is empty",
+                Box::new(|m| m.interpreters.clear()),
+            ),
         ];
         for (want, edit) in cases {
             let mut m = manifest();
@@ -362,11 +455,18 @@ mod tests {
     fn tree_check_names_missing_mount_and_interpreter() {
         let tree = jammy_tree();
         let mut m = manifest();
-        m.mounts.push(Mount { source: "usr/lib/x86_64-linux-gnu".into(), target: "/usr/lib/x86_64-linux-gnu".into() });
+        m.mounts.push(Mount {
+            source: "usr/lib/x86_64-linux-gnu".into(),
+            target: "/usr/lib/x86_64-linux-gnu".into(),
+        });
         let err = m.check_tree(tree.path()).unwrap_err().to_string();
         assert!(err.contains("usr/lib/x86_64-linux-gnu"), "{err}");
 
-        fs::remove_file(tree.path().join("lib/x86_64-linux-gnu/ld-linux-x86-64.so.2")).unwrap();
+        fs::remove_file(
+            tree.path()
+                .join("lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"),
+        )
+        .unwrap();
         let err = manifest().check_tree(tree.path()).unwrap_err().to_string();
         assert!(err.contains("/lib64/ld-linux-x86-64.so.2"), "{err}");
     }
@@ -376,10 +476,14 @@ mod tests {
         let tree = jammy_tree();
         symlink("../../../../etc", tree.path().join("escape")).unwrap();
         // `..` past the top stays at the root, as it does for `/`.
-        let err = resolve_in_root(tree.path(), "/escape/passwd").unwrap_err().to_string();
+        let err = resolve_in_root(tree.path(), "/escape/passwd")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("does not exist"), "{err}");
         symlink("loop", tree.path().join("loop")).unwrap();
-        let err = resolve_in_root(tree.path(), "/loop").unwrap_err().to_string();
+        let err = resolve_in_root(tree.path(), "/loop")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("too many levels"), "{err}");
     }
 }

@@ -21,7 +21,11 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Self { level: 19, long_distance_matching: false, threads: 1 }
+        Self {
+            level: 19,
+            long_distance_matching: false,
+            threads: 1,
+        }
     }
 }
 
@@ -82,7 +86,13 @@ mod tests {
     #[test]
     fn round_trips() {
         let data = sample(3 << 20);
-        let packed = run(&data, &Options { level: 3, ..Options::default() });
+        let packed = run(
+            &data,
+            &Options {
+                level: 3,
+                ..Options::default()
+            },
+        );
         assert!(packed.len() < data.len() / 4, "{} bytes", packed.len());
         assert_eq!(zstd::decode_all(&packed[..]).unwrap(), data);
     }
@@ -92,10 +102,17 @@ mod tests {
         // Larger than one zstd job, so that several workers really split it.
         let data = sample(12 << 20);
         for long_distance_matching in [false, true] {
-            let options = |threads| Options { level: 3, long_distance_matching, threads };
+            let options = |threads| Options {
+                level: 3,
+                long_distance_matching,
+                threads,
+            };
             let one = run(&data, &options(1));
             for threads in [0, 2, 4] {
-                assert!(one == run(&data, &options(threads)), "threads={threads} ldm={long_distance_matching}");
+                assert!(
+                    one == run(&data, &options(threads)),
+                    "threads={threads} ldm={long_distance_matching}"
+                );
             }
         }
     }
@@ -104,13 +121,25 @@ mod tests {
     fn frame_records_content_size() {
         let data = sample(1000);
         let packed = run(&data, &Options::default());
-        assert_eq!(zstd::zstd_safe::get_frame_content_size(&packed).unwrap(), Some(1000));
+        assert_eq!(
+            zstd::zstd_safe::get_frame_content_size(&packed).unwrap(),
+            Some(1000)
+        );
     }
 
     #[test]
     fn rejects_out_of_range_level() {
         for level in [0, 23, -5] {
-            let err = compress(&b""[..], Vec::new(), None, &Options { level, ..Options::default() }).unwrap_err();
+            let err = compress(
+                &b""[..],
+                Vec::new(),
+                None,
+                &Options {
+                    level,
+                    ..Options::default()
+                },
+            )
+            .unwrap_err();
             assert!(matches!(err, Error::Level(l) if l == level), "{err}");
         }
     }
