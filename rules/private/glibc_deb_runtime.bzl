@@ -28,9 +28,6 @@ _COMPRESSIONS = ["xz", "zst", "gz"]
 # Directories whose ld-linux* entries are ELF interpreters (PT_INTERP paths).
 _INTERPRETER_DIRS = ["lib64", "lib", "usr/lib64", "usr/lib"]
 
-def _fail(rctx, msg):
-    fail("glibc_deb_runtime {} ({} {}): {}".format(rctx.name, rctx.attr.runtime_name, rctx.attr.arch, msg))
-
 def _match(pattern_parts, path_parts):
     if len(path_parts) < len(pattern_parts):
         return False
@@ -82,24 +79,25 @@ def _control_fields(text):
     return fields
 
 def _unpack_deb(rctx, deb, filename):
+    """Unpacks a .deb's data into root/; returns (control fields, error)."""
     if rctx.read(deb)[:8] != "!<arch>\n":
-        _fail(rctx, "{} is not a .deb: it does not start with the ar magic '!<arch>'".format(filename))
+        return None, "{} is not a .deb: it does not start with the ar magic '!<arch>'".format(filename)
     work = rctx.path("_unpack/" + filename)
     rctx.extract(deb, output = work)
     members = {m.basename: m for m in work.readdir(watch = "no")}
     data = [n for n in members if n.startswith("data.tar")]
     control = [n for n in members if n.startswith("control.tar")]
     if not data:
-        _fail(rctx, "{} has no data.tar.* member (members: {})".format(filename, sorted(members.keys())))
+        return None, "{} has no data.tar.* member (members: {})".format(filename, ", ".join(sorted(members.keys())))
     for member in data + control:
         suffix = member.split(".tar", 1)[1].lstrip(".")
         if suffix not in _COMPRESSIONS:
-            _fail(rctx, "{}: {} has unknown compression '{}'; supported: {}".format(
+            return None, "{}: {} has unknown compression '{}'; supported: {}".format(
                 filename,
                 member,
                 suffix,
                 ", ".join(_COMPRESSIONS),
-            ))
+            )
     fields = {}
     if control:
         rctx.extract(members[control[0]], output = work.get_child("control"))
@@ -107,10 +105,14 @@ def _unpack_deb(rctx, deb, filename):
         if control_file.exists:
             fields = _control_fields(rctx.read(control_file))
     rctx.extract(members[data[0]], output = "root")
-    return fields
+    return fields, None
 
 def _derive_manifest(rctx, triplet):
-    """Mounts and interpreters, from what the tree really contains."""
+    """Mounts, interpreters and added symlinks, from what root/ contains.
+
+    Returns:
+      (struct(mounts, interpreters, symlinks), error).
+    """
     root = rctx.path("root")
 
     def real_dir(rel):
@@ -136,7 +138,7 @@ def _derive_manifest(rctx, triplet):
                 sub = "/" + triplet if top == "lib" else ""
                 mounts.append({"source": "usr/" + top + sub, "target": "/" + top + sub})
     if not mounts:
-        _fail(rctx, "no library directory (lib/{t}, usr/lib/{t}, lib64, usr/lib64) in the unpacked .debs".format(t = triplet))
+        return None, "no library directory (lib/{t}, usr/lib/{t}, lib64, usr/lib64) in the unpacked .debs".format(t = triplet)
 
     interpreters = []
     for dir in _INTERPRETER_DIRS:
@@ -148,7 +150,7 @@ def _derive_manifest(rctx, triplet):
             if entry.basename.startswith("ld-linux") and entry.exists and path not in interpreters:
                 interpreters.append(path)
     if not interpreters:
-        _fail(rctx, "no ld-linux* interpreter in {} of the unpacked .debs".format(", ".join(_INTERPRETER_DIRS)))
+        return None, "no ld-linux* interpreter in {} of the unpacked .debs".format(", ".join(_INTERPRETER_DIRS))
 
     # A file mount for each interpreter outside the mounted directories
     # (aarch64's /lib/ld-linux-aarch64.so.1).
@@ -156,54 +158,78 @@ def _derive_manifest(rctx, triplet):
     for interp in interpreters:
         if interp.rsplit("/", 1)[0] not in mounted:
             mounts.append({"source": interp[1:], "target": interp})
-    return mounts, interpreters, symlinks
+    return struct(mounts = mounts, interpreters = interpreters, symlinks = symlinks), None
 
-def _glibc_deb_runtime_impl(rctx):
-    arch = ARCHES.get(rctx.attr.arch)
-    if not arch:
-        _fail(rctx, "unknown arch; allowed: " + ", ".join(sorted(ARCHES)))
-    major_minor = rctx.attr.runtime_name[len("glibc"):]
+def build_runtime(rctx, runtime_name, arch, debs, strip):
+    """Unpacks local .debs into a runtime repository: root/, manifest, BUILD.
 
-    debs = []
-    for filename in rctx.attr.deb_order:
-        sha256 = rctx.attr.deb_sha256[filename]
-        path = "debs/" + filename
-        rctx.download(
-            url = rctx.attr.deb_urls[filename],
-            output = path,
-            sha256 = sha256,
-            canonical_id = sha256,
-        )
-        fields = _unpack_deb(rctx, rctx.path(path), filename)
-        package = fields.get("Package", filename.split("_")[0])
+    Args:
+      rctx: the repository_ctx.
+      runtime_name: `glibc<major>.<minor>`.
+      arch: `x86_64` or `aarch64`.
+      debs: list of struct(path, filename, sha256), in unpacking order; each
+        path is `debs/<filename>` in the repository.
+      strip: strip patterns.
+
+    Returns:
+      None, or an error message naming the file and the reason.
+    """
+    if arch not in ARCHES:
+        return "unknown arch {}; allowed: {}".format(repr(arch), ", ".join(sorted(ARCHES)))
+    major_minor = runtime_name[len("glibc"):]
+    deb_entries = []
+    for deb in debs:
+        fields, err = _unpack_deb(rctx, deb.path, deb.filename)
+        if err:
+            return err
+        package = fields.get("Package", deb.filename.split("_")[0])
         version = fields.get("Version", "")
         if package == "libc6" and not version.startswith(major_minor + "-"):
-            _fail(rctx, "{} is libc6 {}, but the runtime is named {}".format(filename, version, rctx.attr.runtime_name))
-        debs.append({"package": package, "version": version, "filename": filename, "sha256": sha256})
+            return "{} is libc6 {}, but the runtime is named {}".format(deb.filename, version, runtime_name)
+        deb_entries.append({"package": package, "version": version, "filename": deb.filename, "sha256": deb.sha256})
     rctx.delete("_unpack")
 
-    _strip_tree(rctx, rctx.path("root"), rctx.attr.strip)
-    mounts, interpreters, symlinks = _derive_manifest(rctx, arch.triplet)
+    _strip_tree(rctx, rctx.path("root"), strip)
+    derived, err = _derive_manifest(rctx, ARCHES[arch].triplet)
+    if err:
+        return err
 
     manifest = {
-        "name": rctx.attr.runtime_name,
-        "arch": rctx.attr.arch,
-        "debs": debs,
-        "mounts": mounts,
-        "interpreters": interpreters,
+        "name": runtime_name,
+        "arch": arch,
+        "debs": deb_entries,
+        "mounts": derived.mounts,
+        "interpreters": derived.interpreters,
     }
     rctx.file("runtime_manifest.json", json.encode_indent(manifest, indent = "  ") + "\n")
     rctx.file("root/.runtime", "")
     rctx.file("BUILD.bazel", _BUILD.format(
-        name = repr(rctx.attr.runtime_name),
-        arch = repr(rctx.attr.arch),
+        name = repr(runtime_name),
+        arch = repr(arch),
         version = repr(major_minor),
-        debs = repr(["debs/" + d["filename"] for d in debs]),
-        strip = repr(rctx.attr.strip),
-        symlinks = repr(symlinks),
+        debs = repr(["debs/" + d.filename for d in debs]),
+        strip = repr(strip),
+        symlinks = repr(derived.symlinks),
         # glob() follows the usrmerge links; list each file once.
-        exclude = repr(["root/{}/**".format(link) for link in sorted(symlinks)]),
+        exclude = repr(["root/{}/**".format(link) for link in sorted(derived.symlinks)]),
     ))
+    return None
+
+def _glibc_deb_runtime_impl(rctx):
+    local = {filename: label for label, filename in rctx.attr.deb_files.items()}
+    debs = []
+    for filename in rctx.attr.deb_order:
+        path = "debs/" + filename
+        if filename in local:
+            source = rctx.path(local[filename])
+            result = rctx.download(url = "file://" + str(source), output = path, sha256 = rctx.attr.deb_sha256.get(filename, ""))
+        else:
+            sha256 = rctx.attr.deb_sha256[filename]
+            result = rctx.download(url = rctx.attr.deb_urls[filename], output = path, sha256 = sha256, canonical_id = sha256)
+        debs.append(struct(path = rctx.path(path), filename = filename, sha256 = result.sha256))
+    err = build_runtime(rctx, rctx.attr.runtime_name, rctx.attr.arch, debs, rctx.attr.strip)
+    if err:
+        fail("glibc runtime {} {}: {}".format(rctx.attr.runtime_name, rctx.attr.arch, err))
 
 _BUILD = """\
 load("@rules_actiond//rules/private:runtime_info.bzl", "glibc_runtime")
@@ -233,9 +259,10 @@ glibc_deb_runtime = repository_rule(
 Made by the `glibc` module extension; use that instead.""",
     attrs = {
         "arch": attr.string(mandatory = True),
+        "deb_files": attr.label_keyed_string_dict(allow_files = [".deb"], doc = "Local .debs (instead of URLs) -> file name."),
         "deb_order": attr.string_list(mandatory = True, doc = "The .deb file names, in unpacking order."),
-        "deb_sha256": attr.string_dict(mandatory = True, doc = "File name -> sha256."),
-        "deb_urls": attr.string_list_dict(mandatory = True, doc = "File name -> mirrors, tried in order."),
+        "deb_sha256": attr.string_dict(doc = "File name -> sha256; mandatory for downloaded .debs."),
+        "deb_urls": attr.string_list_dict(doc = "File name -> mirrors, tried in order."),
         "runtime_name": attr.string(mandatory = True),
         "strip": attr.string_list(doc = "Strip patterns, defaults included."),
     },

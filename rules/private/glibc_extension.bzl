@@ -31,13 +31,16 @@ The runtime is then `@glibc_runtimes//:glibc2.35_x86_64`, a target providing `Ru
 )
 
 _deb = tag_class(
-    doc = "A .deb of a runtime, unpacked in the order the tags appear.",
+    doc = """A .deb of a runtime, unpacked in the order the tags appear.
+
+Give `urls` and `sha256` (mandatory with `urls`), or `file`, a .deb in a repository.""",
     attrs = {
         "runtime": attr.string(mandatory = True, doc = "The runtime's name."),
         "arch": attr.string(mandatory = True, doc = "The runtime's arch."),
-        "urls": attr.string_list(mandatory = True, doc = "Mirrors, tried in order."),
-        "sha256": attr.string(mandatory = True, doc = "The .deb's sha256: mandatory."),
-        "filename": attr.string(doc = "The file name; default: the first URL's last component."),
+        "urls": attr.string_list(doc = "Mirrors, tried in order."),
+        "sha256": attr.string(doc = "The .deb's sha256; mandatory with `urls`, checked when given with `file`."),
+        "file": attr.label(allow_single_file = [".deb"], doc = "A local .deb, instead of `urls`."),
+        "filename": attr.string(doc = "The file name; default: the last component of the first URL or of `file`."),
     },
 )
 
@@ -78,16 +81,19 @@ def collect_runtimes(modules):
             key = "{}_{}".format(tag.runtime, tag.arch)
             if key not in own:
                 fail("{}: glibc.deb for {} {}: no glibc.runtime of that name and arch".format(where, tag.runtime, tag.arch))
-            if not _is_sha256(tag.sha256):
-                fail("{}: glibc.deb for {} {}: sha256 {} is not 64 lowercase hex digits".format(where, tag.runtime, tag.arch, repr(tag.sha256)))
-            if not tag.urls:
-                fail("{}: glibc.deb for {} {}: urls is empty".format(where, tag.runtime, tag.arch))
-            filename = tag.filename or tag.urls[0].rsplit("/", 1)[-1]
+            what = "{}: glibc.deb for {} {}".format(where, tag.runtime, tag.arch)
+            if bool(tag.urls) == bool(tag.file):
+                fail("{}: give either urls or file".format(what))
+            if tag.urls and not tag.sha256:
+                fail("{}: sha256 is missing; it is mandatory for downloaded .debs ({})".format(what, tag.urls[0]))
+            if tag.sha256 and not _is_sha256(tag.sha256):
+                fail("{}: sha256 {} is not 64 lowercase hex digits".format(what, repr(tag.sha256)))
+            filename = tag.filename or (tag.urls[0] if tag.urls else tag.file.name).rsplit("/", 1)[-1]
             if not filename.endswith(".deb"):
-                fail("{}: glibc.deb for {} {}: {} does not name a .deb; set filename".format(where, tag.runtime, tag.arch, repr(filename)))
+                fail("{}: {} does not name a .deb; set filename".format(what, repr(filename)))
             if filename in [d.filename for d in own[key].debs]:
-                fail("{}: glibc.deb for {} {}: {} is listed twice".format(where, tag.runtime, tag.arch, filename))
-            own[key].debs.append(struct(filename = filename, urls = tag.urls, sha256 = tag.sha256))
+                fail("{}: {} is listed twice".format(what, filename))
+            own[key].debs.append(struct(filename = filename, urls = tag.urls, sha256 = tag.sha256, file = tag.file))
         for key, runtime in own.items():
             if not runtime.debs:
                 fail("{}: glibc.runtime {} {} has no glibc.deb".format(where, runtime.name, runtime.arch))
@@ -107,7 +113,11 @@ def collect_runtimes(modules):
 def _hub_impl(rctx):
     lines = ['package(default_visibility = ["//visibility:public"])', ""]
     for key, repo in sorted(rctx.attr.runtimes.items()):
-        lines.append("alias(\n    name = {},\n    actual = {},\n)\n".format(repr(key), repr("@{}//:runtime".format(repo))))
+        for suffix, target in [("", "runtime"), ("_manifest", "runtime_manifest.json")]:
+            lines.append("alias(\n    name = {},\n    actual = {},\n)\n".format(
+                repr(key + suffix),
+                repr("@{}//:{}".format(repo, target)),
+            ))
     rctx.file("BUILD.bazel", "\n".join(lines))
     rctx.file("runtimes.bzl", "RUNTIMES = {}\n".format(repr(sorted(rctx.attr.runtimes.keys()))))
 
@@ -126,8 +136,9 @@ def _glibc_impl(module_ctx):
             runtime_name = runtime.name,
             arch = runtime.arch,
             deb_order = [d.filename for d in runtime.debs],
-            deb_urls = {d.filename: d.urls for d in runtime.debs},
-            deb_sha256 = {d.filename: d.sha256 for d in runtime.debs},
+            deb_urls = {d.filename: d.urls for d in runtime.debs if d.urls},
+            deb_files = {d.file: d.filename for d in runtime.debs if d.file},
+            deb_sha256 = {d.filename: d.sha256 for d in runtime.debs if d.sha256},
             strip = runtime.strip,
         )
         hub[key] = repo

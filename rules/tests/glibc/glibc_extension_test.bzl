@@ -13,8 +13,8 @@ def _module(name, is_root, runtimes, debs):
 def _runtime(name, arch, strip = [], keep_gconv = False):
     return struct(name = name, arch = arch, strip = strip, keep_gconv = keep_gconv)
 
-def _deb(runtime, arch, urls, sha256, filename = ""):
-    return struct(runtime = runtime, arch = arch, urls = urls, sha256 = sha256, filename = filename)
+def _deb(runtime, arch, urls, sha256, filename = "", file = None):
+    return struct(runtime = runtime, arch = arch, urls = urls, sha256 = sha256, filename = filename, file = file)
 
 def _collect_test_impl(ctx):
     env = unittest.begin(ctx)

@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""Writes small synthetic .debs for the runtime repository tests.
+
+Usage: make_debs.py OUTDIR
+
+Each .deb is a real ar archive (debian-binary, control.tar.*, data.tar.*)
+with a libc6-like layout, deterministic (mtime 0, uid/gid 0). The layouts
+cover the three real shapes: /lib/<triplet> with an absolute /lib64 link
+(focal, jammy), usrmerged /usr/lib/<triplet> with a relative link (noble),
+and aarch64's loader directly in /lib. zstd needs Python 3.14's tarfile.
+"""
+
+import io
+import os
+import sys
+import tarfile
+
+LOADER = b"\x7fELF synthetic loader\n"
+
+
+def tar_bytes(entries, compression):
+    """entries: (path, kind, payload) with kind in dir/file/exe/symlink."""
+    buf = io.BytesIO()
+    mode = {"gz": "w:gz", "xz": "w:xz", "zst": "w:zst"}[compression]
+    with tarfile.open(fileobj=buf, mode=mode, format=tarfile.GNU_FORMAT) as tar:
+        for path, kind, payload in entries:
+            info = tarfile.TarInfo("./" + path if path else ".")
+            info.mtime = 0
+            info.uid = info.gid = 0
+            info.uname = info.gname = "root"
+            if kind == "dir":
+                info.type, info.mode = tarfile.DIRTYPE, 0o755
+                tar.addfile(info)
+            elif kind == "symlink":
+                info.type, info.mode, info.linkname = tarfile.SYMTYPE, 0o777, payload
+                tar.addfile(info)
+            else:
+                info.mode = 0o755 if kind == "exe" else 0o644
+                info.size = len(payload)
+                tar.addfile(info, io.BytesIO(payload))
+    return buf.getvalue()
+
+
+def ar_member(name, data):
+    header = b"%-16s%-12d%-6d%-6d%-8o%-10d`\n" % (name.encode(), 0, 0, 0, 0o100644, len(data))
+    return header + data + (b"\n" if len(data) % 2 else b"")
+
+
+def write_deb(path, control, data_entries, compression, data_member=None):
+    control_tar = tar_bytes([("", "dir", None), ("control", "file", control.encode())], compression)
+    data_tar = tar_bytes(data_entries, compression)
+    body = b"!<arch>\n"
+    body += ar_member("debian-binary", b"2.0\n")
+    body += ar_member("control.tar." + compression, control_tar)
+    body += ar_member(data_member or "data.tar." + compression, data_tar)
+    with open(path, "wb") as f:
+        f.write(body)
+
+
+def dirs(*paths):
+    out = [("", "dir", None)]
+    for p in paths:
+        parts = p.split("/")
+        for i in range(1, len(parts) + 1):
+            entry = ("/".join(parts[:i]), "dir", None)
+            if entry not in out:
+                out.append(entry)
+    return out
+
+
+def control(package, version, arch):
+    return f"Package: {package}\nVersion: {version}\nArchitecture: {arch}\nMaintainer: test\nDescription: synthetic\n"
+
+
+def jammy_like(triplet, loader):
+    """focal/jammy: /lib/<triplet>, /lib64 -> absolute link, docs and gconv to strip."""
+    return dirs(f"lib/{triplet}", "lib64", f"usr/lib/{triplet}/gconv", "usr/share/doc/libc6", "etc/ld.so.conf.d") + [
+        (f"lib/{triplet}/{loader}", "exe", LOADER),
+        (f"lib/{triplet}/libc.so.6", "exe", b"libc\n"),
+        ("lib64/" + loader, "symlink", f"/lib/{triplet}/{loader}"),
+        (f"usr/lib/{triplet}/gconv/UTF-16.so", "file", b"gconv\n"),
+        ("usr/share/doc/libc6/copyright", "file", b"copyright\n"),
+        (f"etc/ld.so.conf.d/{triplet}.conf", "file", f"/lib/{triplet}\n".encode()),
+    ]
+
+
+def noble_like(triplet, loader):
+    """noble: usrmerged /usr/lib/<triplet>, /usr/lib64 -> relative link."""
+    return dirs(f"usr/lib/{triplet}/gconv", "usr/lib64", "usr/share/locale/de") + [
+        (f"usr/lib/{triplet}/{loader}", "exe", LOADER),
+        (f"usr/lib/{triplet}/libc.so.6", "exe", b"libc\n"),
+        (f"usr/lib/{triplet}/libm.so.6", "symlink", "libc.so.6"),
+        (f"usr/lib/{triplet}/gconv/UTF-16.so", "file", b"gconv\n"),
+        ("usr/lib64/" + loader, "symlink", f"../lib/{triplet}/{loader}"),
+        ("usr/share/locale/de/libc.mo", "file", b"mo\n"),
+    ]
+
+
+def aarch64_like():
+    """arm64 focal/jammy: the loader link directly in /lib."""
+    t = "aarch64-linux-gnu"
+    return dirs(f"lib/{t}") + [
+        (f"lib/{t}/ld-linux-aarch64.so.1", "exe", LOADER),
+        (f"lib/{t}/libc.so.6", "exe", b"libc\n"),
+        ("lib/ld-linux-aarch64.so.1", "symlink", f"{t}/ld-linux-aarch64.so.1"),
+    ]
+
+
+def main():
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    x86 = ("x86_64-linux-gnu", "ld-linux-x86-64.so.2")
+    write_deb(f"{out}/libc6_8.1-1_amd64.deb", control("libc6", "8.1-1", "amd64"), jammy_like(*x86), "xz")
+    write_deb(f"{out}/libc6_8.2-1_amd64.deb", control("libc6", "8.2-1", "amd64"), noble_like(*x86), "zst")
+    write_deb(f"{out}/libc6_8.3-1_arm64.deb", control("libc6", "8.3-1", "arm64"), aarch64_like(), "gz")
+    # A companion package unpacked over a runtime.
+    write_deb(
+        f"{out}/zlib1g_1.0-1_amd64.deb",
+        control("zlib1g", "1.0-1", "amd64"),
+        dirs("usr/lib/x86_64-linux-gnu") + [("usr/lib/x86_64-linux-gnu/libz.so.1", "file", b"zlib\n")],
+        "gz",
+    )
+
+
+if __name__ == "__main__":
+    main()
