@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes small synthetic .debs for the runtime repository tests.
 
-Usage: make_debs.py OUTDIR
+Usage: make_debs.py OUTDIR           the good .debs of the repository tests
+       make_debs.py --bad OUTDIR     malformed .debs for the bad-input tests
 
 Each .deb is a real ar archive (debian-binary, control.tar.*, data.tar.*)
 with a libc6-like layout, deterministic (mtime 0, uid/gid 0). The layouts
@@ -106,7 +107,25 @@ def aarch64_like():
     ]
 
 
+def write_bad(out):
+    """Malformed .debs (gz only, so any Python 3 can make them)."""
+    x86 = ("x86_64-linux-gnu", "ld-linux-x86-64.so.2")
+    good_control = control("libc6", "8.1-1", "amd64")
+    with open(f"{out}/not_ar.deb", "w") as f:
+        f.write("<html>404 Not Found</html>\n")
+    no_data = b"!<arch>\n" + ar_member("debian-binary", b"2.0\n")
+    no_data += ar_member("control.tar.gz", tar_bytes([("control", "file", good_control.encode())], "gz"))
+    with open(f"{out}/no_data.deb", "wb") as f:
+        f.write(no_data)
+    write_deb(f"{out}/bz2.deb", good_control, jammy_like(*x86), "gz", data_member="data.tar.bz2")
+    write_deb(f"{out}/libc6_8.1-1_amd64.deb", good_control, jammy_like(*x86), "gz")
+
+
 def main():
+    if sys.argv[1] == "--bad":
+        os.makedirs(sys.argv[2], exist_ok=True)
+        write_bad(sys.argv[2])
+        return
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     x86 = ("x86_64-linux-gnu", "ld-linux-x86-64.so.2")
