@@ -44,10 +44,24 @@ Give `urls` and `sha256` (mandatory with `urls`), or `file`, a .deb in a reposit
     },
 )
 
+_lock = tag_class(
+    doc = """Declares the runtimes of a lock file written by `glibc_lock` (`rules/lock.bzl`).
+
+A locked runtime can also have a `glibc.runtime` tag (for `strip` and
+`keep_gconv`); `glibc.deb` tags for it add .debs after the locked ones.
+
+```starlark
+glibc.lock(file = "//runtimes/lock:glibc.lock.json")
+```""",
+    attrs = {
+        "file": attr.label(mandatory = True, doc = "The lock file (JSON)."),
+    },
+)
+
 def _is_sha256(s):
     return len(s) == 64 and all([c in "0123456789abcdef" for c in s.elems()])
 
-def collect_runtimes(modules):
+def collect_runtimes(modules, read_lock):
     """Validates the tags of all modules and merges them.
 
     The root module's runtimes override other modules' runtimes of the same
@@ -57,6 +71,7 @@ def collect_runtimes(modules):
 
     Args:
       modules: `module_ctx.modules`.
+      read_lock: a function from a lock file's label to its decoded JSON.
 
     Returns:
       A dict "<name>_<arch>" -> struct(name, arch, strip, debs = [struct(filename, urls, sha256)]).
@@ -77,6 +92,20 @@ def collect_runtimes(modules):
                 fail("{}: glibc.runtime {} {} is declared twice".format(where, tag.name, tag.arch))
             strip = DEFAULT_STRIP + ([] if tag.keep_gconv else GCONV_STRIP) + tag.strip
             own[key] = struct(name = tag.name, arch = tag.arch, strip = strip, debs = [])
+        for tag in mod.tags.lock:
+            for rt in read_lock(tag.file).get("runtimes", []):
+                what = "{}: glibc.lock {}: runtime {} {}".format(where, tag.file, rt.get("name"), rt.get("arch"))
+                if validate_libc(rt.get("name", "")) or rt.get("arch") not in ARCHES or not rt.get("debs"):
+                    fail("{}: needs a glibc<major>.<minor> name, an arch of {} and debs".format(what, ", ".join(sorted(ARCHES))))
+                key = "{}_{}".format(rt["name"], rt["arch"])
+                if key not in own:
+                    own[key] = struct(name = rt["name"], arch = rt["arch"], strip = DEFAULT_STRIP + GCONV_STRIP, debs = [])
+                elif own[key].debs:
+                    fail("{}: locked by more than one glibc.lock".format(what))
+                for deb in rt["debs"]:
+                    if not _is_sha256(deb.get("sha256", "")) or not deb.get("urls") or not deb.get("filename"):
+                        fail("{}: every deb needs filename, urls and a sha256".format(what))
+                    own[key].debs.append(struct(filename = deb["filename"], urls = deb["urls"], sha256 = deb["sha256"], file = None))
         for tag in mod.tags.deb:
             key = "{}_{}".format(tag.runtime, tag.arch)
             if key not in own:
@@ -127,7 +156,7 @@ _hub = repository_rule(
 )
 
 def _glibc_impl(module_ctx):
-    runtimes = collect_runtimes(module_ctx.modules)
+    runtimes = collect_runtimes(module_ctx.modules, lambda label: json.decode(module_ctx.read(label)))
     hub = {}
     for key, runtime in runtimes.items():
         repo = "glibc_runtime_" + key
@@ -146,7 +175,7 @@ def _glibc_impl(module_ctx):
 
 glibc = module_extension(
     implementation = _glibc_impl,
-    tag_classes = {"runtime": _runtime, "deb": _deb},
+    tag_classes = {"runtime": _runtime, "deb": _deb, "lock": _lock},
     doc = """glibc runtimes from pinned Ubuntu (or Debian) .debs.
 
 Creates `@glibc_runtimes` with one target per runtime, `<name>_<arch>`, and a

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Checks a runtime repository built from real .debs:
 # the manifest is valid and names the runtime, every mount source and
-# interpreter exists in the unpacked tree, and the runtime's own loader
-# reports the glibc version the name declares.
+# interpreter exists in the unpacked tree, the runtime's own loader reports
+# the glibc version the name declares, and libstdc++ (a companion package)
+# resolves all its libraries inside the runtime.
 #
 # Usage: runtime_test.sh TOOL NAME ARCH VERSION FILE...   (FILE: the runtime's files)
 set -euo pipefail
@@ -51,4 +52,15 @@ if [[ "${out}" != *"release version"* ]]; then
 fi
 echo "${out}"
 [[ "${out}" == *"release version ${version}."* ]] || fail "loader says '${out}', want ${version}"
+
+# The companions: libstdc++ and its dependencies resolve inside the runtime.
+libpath="${root}/lib/${triplet}:${root}/usr/lib/${triplet}"
+libstdcxx=$(compgen -G "${root}/usr/lib/${triplet}/libstdc++.so.6" || compgen -G "${root}/lib/${triplet}/libstdc++.so.6" || true)
+[[ -n "${libstdcxx}" ]] || fail "no libstdc++.so.6 in the runtime"
+deps=$("${loader}" --library-path "${libpath}" --list "${libstdcxx}")
+echo "${deps}"
+if grep -q "not found" <<<"${deps}"; then fail "libstdc++.so.6 has unresolved dependencies"; fi
+for lib in libc.so.6 libm.so.6 libgcc_s.so.1; do
+  grep -q "${lib} => ${root}" <<<"${deps}" || fail "libstdc++.so.6 does not load ${lib} from the runtime"
+done
 echo PASS

@@ -21,4 +21,15 @@ if grep -nE 'https?://|http_archive' "${defs}"; then
   echo "vendor.sh: ${defs} still names a URL or http_archive; update the rewrite above" >&2
   exit 1
 fi
-echo "vendor.sh: done; if the direct dependencies changed, run ./bazelw mod tidy"
+# Keep MODULE.bazel's use_repo(crates, ...) equal to the direct dependencies.
+module="${BUILD_WORKSPACE_DIRECTORY}/MODULE.bazel"
+repos=$(sed -n 's/^ *struct(repo *= *"\([^"]*\)", is_dev_dep = False),$/    "\1",/p' "${defs}")
+awk -v repos="${repos}" '
+  /^use_repo\($/ { held = $0; next }
+  held != "" && /^    crates,$/ { print held; print; print repos; skipping = 1; held = ""; next }
+  held != "" { print held; held = "" }
+  skipping && /^\)$/ { skipping = 0 }
+  !skipping { print }
+' "${module}" >"${module}.tmp"
+mv "${module}.tmp" "${module}"
+echo "vendor.sh: regenerated tools/3rdparty/crates and the crates use_repo in MODULE.bazel"

@@ -7,8 +7,17 @@ load("//rules/private:glibc_extension.bzl", "collect_runtimes")
 _SHA_A = "a" * 64
 _SHA_B = "b" * 64
 
-def _module(name, is_root, runtimes, debs):
-    return struct(name = name, is_root = is_root, tags = struct(runtime = runtimes, deb = debs))
+def _module(name, is_root, runtimes, debs, locks = []):
+    return struct(name = name, is_root = is_root, tags = struct(runtime = runtimes, deb = debs, lock = locks))
+
+_LOCK = {"runtimes": [{
+    "name": "glibc2.31",
+    "arch": "x86_64",
+    "debs": [
+        {"filename": "libc6_2.31_amd64.deb", "sha256": _SHA_A, "urls": ["https://mirror.example/libc6_2.31_amd64.deb"]},
+        {"filename": "zlib1g_amd64.deb", "sha256": _SHA_B, "urls": ["https://mirror.example/zlib1g_amd64.deb"]},
+    ],
+}]}
 
 def _runtime(name, arch, strip = [], keep_gconv = False):
     return struct(name = name, arch = arch, strip = strip, keep_gconv = keep_gconv)
@@ -29,7 +38,7 @@ def _collect_test_impl(ctx):
         _deb("glibc2.35", "x86_64", ["https://other.example/libc6.deb"], _SHA_B),
         _deb("glibc2.39", "aarch64", ["https://other.example/libc6_arm64.deb"], _SHA_A),
     ])
-    runtimes = collect_runtimes([root, dep])
+    runtimes = collect_runtimes([root, dep], lambda label: fail("no lock was declared"))
     asserts.equals(env, ["glibc2.35_x86_64", "glibc2.39_aarch64"], sorted(runtimes.keys()))
 
     # The root module's declaration wins over a dependency's.
@@ -42,6 +51,30 @@ def _collect_test_impl(ctx):
     return unittest.end(env)
 
 _collect_test = unittest.make(_collect_test_impl)
+
+def _lock_test_impl(ctx):
+    env = unittest.begin(ctx)
+    root = _module(
+        "root",
+        True,
+        [_runtime("glibc2.31", "x86_64", keep_gconv = True)],
+        [_deb("glibc2.31", "x86_64", ["https://mirror.example/extra.deb"], _SHA_A)],
+        locks = [struct(file = "//:glibc.lock.json")],
+    )
+    runtimes = collect_runtimes([root], lambda label: _LOCK)
+    focal = runtimes["glibc2.31_x86_64"]
+
+    # Locked .debs first, then the module's own; the runtime tag's options apply.
+    asserts.equals(env, ["libc6_2.31_amd64.deb", "zlib1g_amd64.deb", "extra.deb"], [d.filename for d in focal.debs])
+    asserts.equals(env, [_SHA_A, _SHA_B, _SHA_A], [d.sha256 for d in focal.debs])
+    asserts.equals(env, DEFAULT_STRIP, focal.strip)
+
+    # Without a runtime tag the defaults apply.
+    only_lock = _module("root", True, [], [], locks = [struct(file = "//:glibc.lock.json")])
+    asserts.equals(env, DEFAULT_STRIP + GCONV_STRIP, collect_runtimes([only_lock], lambda label: _LOCK)["glibc2.31_x86_64"].strip)
+    return unittest.end(env)
+
+_lock_test = unittest.make(_lock_test_impl)
 
 def _strip_test_impl(ctx):
     env = unittest.begin(ctx)
@@ -75,4 +108,5 @@ def glibc_extension_test_suite(name):
     """
     _collect_test(name = name + "_collect", size = "small")
     _strip_test(name = name + "_strip", size = "small")
-    native.test_suite(name = name, tests = [name + "_collect", name + "_strip"])
+    _lock_test(name = name + "_lock", size = "small")
+    native.test_suite(name = name, tests = [name + "_collect", name + "_strip", name + "_lock"])

@@ -306,6 +306,26 @@ _NORMAL_DEPENDENCIES = {
             "thiserror": Label("@crates__thiserror-2.0.21//:thiserror"),
         },
     },
+    "tools/crates/deb_index": {
+        _COMMON_CONDITION: {
+            "thiserror": Label("@crates__thiserror-2.0.21//:thiserror"),
+        },
+    },
+    "tools/crates/decompress": {
+        _COMMON_CONDITION: {
+            "flate2": Label("@crates__flate2-1.1.11//:flate2"),
+            "thiserror": Label("@crates__thiserror-2.0.21//:thiserror"),
+            "xz2": Label("@crates__xz2-0.1.7//:xz2"),
+            "zstd": Label("@crates__zstd-0.13.4//:zstd"),
+        },
+    },
+    "tools/crates/runtime_lock": {
+        _COMMON_CONDITION: {
+            "serde": Label("@crates__serde-1.0.229//:serde"),
+            "serde_json": Label("@crates__serde_json-1.0.154//:serde_json"),
+            "thiserror": Label("@crates__thiserror-2.0.21//:thiserror"),
+        },
+    },
     "tools/crates/runtime_manifest": {
         _COMMON_CONDITION: {
             "serde": Label("@crates__serde-1.0.229//:serde"),
@@ -331,6 +351,18 @@ _NORMAL_ALIASES = {
         _COMMON_CONDITION: {
         },
     },
+    "tools/crates/deb_index": {
+        _COMMON_CONDITION: {
+        },
+    },
+    "tools/crates/decompress": {
+        _COMMON_CONDITION: {
+        },
+    },
+    "tools/crates/runtime_lock": {
+        _COMMON_CONDITION: {
+        },
+    },
     "tools/crates/runtime_manifest": {
         _COMMON_CONDITION: {
         },
@@ -350,6 +382,15 @@ _NORMAL_DEV_DEPENDENCIES = {
     },
     "tools/crates/atomic_file": {
     },
+    "tools/crates/deb_index": {
+    },
+    "tools/crates/decompress": {
+    },
+    "tools/crates/runtime_lock": {
+        _COMMON_CONDITION: {
+            "tempfile": Label("@crates__tempfile-3.27.0//:tempfile"),
+        },
+    },
     "tools/crates/runtime_manifest": {
         _COMMON_CONDITION: {
             "tempfile": Label("@crates__tempfile-3.27.0//:tempfile"),
@@ -367,6 +408,14 @@ _NORMAL_DEV_ALIASES = {
     },
     "tools/crates/atomic_file": {
     },
+    "tools/crates/deb_index": {
+    },
+    "tools/crates/decompress": {
+    },
+    "tools/crates/runtime_lock": {
+        _COMMON_CONDITION: {
+        },
+    },
     "tools/crates/runtime_manifest": {
         _COMMON_CONDITION: {
         },
@@ -381,6 +430,12 @@ _PROC_MACRO_DEPENDENCIES = {
     },
     "tools/crates/atomic_file": {
     },
+    "tools/crates/deb_index": {
+    },
+    "tools/crates/decompress": {
+    },
+    "tools/crates/runtime_lock": {
+    },
     "tools/crates/runtime_manifest": {
     },
     "tools/crates/zstd_compress": {
@@ -393,6 +448,12 @@ _PROC_MACRO_ALIASES = {
     },
     "tools/crates/atomic_file": {
     },
+    "tools/crates/deb_index": {
+    },
+    "tools/crates/decompress": {
+    },
+    "tools/crates/runtime_lock": {
+    },
     "tools/crates/runtime_manifest": {
     },
     "tools/crates/zstd_compress": {
@@ -404,6 +465,12 @@ _PROC_MACRO_DEV_DEPENDENCIES = {
     "tools/cli": {
     },
     "tools/crates/atomic_file": {
+    },
+    "tools/crates/deb_index": {
+    },
+    "tools/crates/decompress": {
+    },
+    "tools/crates/runtime_lock": {
     },
     "tools/crates/runtime_manifest": {
     },
@@ -419,6 +486,14 @@ _PROC_MACRO_DEV_ALIASES = {
     },
     "tools/crates/atomic_file": {
     },
+    "tools/crates/deb_index": {
+    },
+    "tools/crates/decompress": {
+    },
+    "tools/crates/runtime_lock": {
+        _COMMON_CONDITION: {
+        },
+    },
     "tools/crates/runtime_manifest": {
         _COMMON_CONDITION: {
         },
@@ -433,6 +508,12 @@ _BUILD_DEPENDENCIES = {
     },
     "tools/crates/atomic_file": {
     },
+    "tools/crates/deb_index": {
+    },
+    "tools/crates/decompress": {
+    },
+    "tools/crates/runtime_lock": {
+    },
     "tools/crates/runtime_manifest": {
     },
     "tools/crates/zstd_compress": {
@@ -444,6 +525,12 @@ _BUILD_ALIASES = {
     "tools/cli": {
     },
     "tools/crates/atomic_file": {
+    },
+    "tools/crates/deb_index": {
+    },
+    "tools/crates/decompress": {
+    },
+    "tools/crates/runtime_lock": {
     },
     "tools/crates/runtime_manifest": {
     },
@@ -457,6 +544,12 @@ _BUILD_PROC_MACRO_DEPENDENCIES = {
     },
     "tools/crates/atomic_file": {
     },
+    "tools/crates/deb_index": {
+    },
+    "tools/crates/decompress": {
+    },
+    "tools/crates/runtime_lock": {
+    },
     "tools/crates/runtime_manifest": {
     },
     "tools/crates/zstd_compress": {
@@ -468,6 +561,12 @@ _BUILD_PROC_MACRO_ALIASES = {
     "tools/cli": {
     },
     "tools/crates/atomic_file": {
+    },
+    "tools/crates/deb_index": {
+    },
+    "tools/crates/decompress": {
+    },
+    "tools/crates/runtime_lock": {
     },
     "tools/crates/runtime_manifest": {
     },
@@ -509,6 +608,16 @@ def crate_repositories():
     Returns:
       A list of repos visible to the module through the module extension.
     """
+    maybe(
+        crate_archive,
+        name = "crates__adler2-2.0.1",
+        sha256 = "320119579fcad9c21884f5c4861d16174d0e06250625266f50fe6898340abefa",
+        crate = "adler2",
+        version = "2.0.1",
+        strip_prefix = "adler2-2.0.1",
+        build_file = Label("//tools/3rdparty/crates:BUILD.adler2-2.0.1.bazel"),
+    )
+
     maybe(
         crate_archive,
         name = "crates__anstream-1.0.0",
@@ -651,6 +760,16 @@ def crate_repositories():
 
     maybe(
         crate_archive,
+        name = "crates__crc32fast-1.5.4",
+        sha256 = "5f97d3416d5337d15c4b0d78c8c91df922ca143f57ec20e2d1c188333047ef04",
+        crate = "crc32fast",
+        version = "1.5.4",
+        strip_prefix = "crc32fast-1.5.4",
+        build_file = Label("//tools/3rdparty/crates:BUILD.crc32fast-1.5.4.bazel"),
+    )
+
+    maybe(
+        crate_archive,
         name = "crates__errno-0.3.14",
         sha256 = "39cab71617ae0d63f51a36d69f866391735b51691dbda63cf6f96d042b63efeb",
         crate = "errno",
@@ -677,6 +796,16 @@ def crate_repositories():
         version = "0.1.15",
         strip_prefix = "find-msvc-tools-0.1.15",
         build_file = Label("//tools/3rdparty/crates:BUILD.find-msvc-tools-0.1.15.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__flate2-1.1.11",
+        sha256 = "626d4928326b646e70f65ed36fc7cf9f206bdb68a0019ee7c6b4709da4e084c4",
+        crate = "flate2",
+        version = "1.1.11",
+        strip_prefix = "flate2-1.1.11",
+        build_file = Label("//tools/3rdparty/crates:BUILD.flate2-1.1.11.bazel"),
     )
 
     maybe(
@@ -751,12 +880,32 @@ def crate_repositories():
 
     maybe(
         crate_archive,
+        name = "crates__lzma-sys-0.1.20",
+        sha256 = "5fda04ab3764e6cde78b9974eec4f779acaba7c4e84b36eca3cf77c581b85d27",
+        crate = "lzma-sys",
+        version = "0.1.20",
+        strip_prefix = "lzma-sys-0.1.20",
+        build_file = Label("//tools/3rdparty/crates:BUILD.lzma-sys-0.1.20.bazel"),
+    )
+
+    maybe(
+        crate_archive,
         name = "crates__memchr-2.8.3",
         sha256 = "cf8baf1c55e62ffcace7a9f06f4bd9cd3f0c4beb022d3b367256b91b87513d98",
         crate = "memchr",
         version = "2.8.3",
         strip_prefix = "memchr-2.8.3",
         build_file = Label("//tools/3rdparty/crates:BUILD.memchr-2.8.3.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__miniz_oxide-0.9.1",
+        sha256 = "b63fbc4a50860e98e7b2aa7804ded1db5cbc3aff9193adaff57a6931bf7c4b4c",
+        crate = "miniz_oxide",
+        version = "0.9.1",
+        strip_prefix = "miniz_oxide-0.9.1",
+        build_file = Label("//tools/3rdparty/crates:BUILD.miniz_oxide-0.9.1.bazel"),
     )
 
     maybe(
@@ -881,6 +1030,16 @@ def crate_repositories():
 
     maybe(
         crate_archive,
+        name = "crates__simd-adler32-0.3.10",
+        sha256 = "3a219298ac11a56ea9a6d2120044824d6f01aeb034955e7af7bc16858527deea",
+        crate = "simd-adler32",
+        version = "0.3.10",
+        strip_prefix = "simd-adler32-0.3.10",
+        build_file = Label("//tools/3rdparty/crates:BUILD.simd-adler32-0.3.10.bazel"),
+    )
+
+    maybe(
+        crate_archive,
         name = "crates__strsim-0.11.1",
         sha256 = "7da8b5736845d9f2fcb837ea5d9e2628564b3b043a70948a3f0b778838c5fb4f",
         crate = "strsim",
@@ -971,6 +1130,26 @@ def crate_repositories():
 
     maybe(
         crate_archive,
+        name = "crates__xz2-0.1.7",
+        sha256 = "388c44dc09d76f1536602ead6d325eb532f5c122f17782bd57fb47baeeb767e2",
+        crate = "xz2",
+        version = "0.1.7",
+        strip_prefix = "xz2-0.1.7",
+        build_file = Label("//tools/3rdparty/crates:BUILD.xz2-0.1.7.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__zlib-rs-0.6.8",
+        sha256 = "b268e58e7c693d7c271f93ffc4ba3b380412554231c85bf61ca7af91042a4112",
+        crate = "zlib-rs",
+        version = "0.6.8",
+        strip_prefix = "zlib-rs-0.6.8",
+        build_file = Label("//tools/3rdparty/crates:BUILD.zlib-rs-0.6.8.bazel"),
+    )
+
+    maybe(
+        crate_archive,
         name = "crates__zmij-1.0.23",
         sha256 = "29666d0abbfad1e3dc4dcf6144730dd3a3ab225bbbdac83319345b1b44ccfc1b",
         crate = "zmij",
@@ -1012,9 +1191,11 @@ def crate_repositories():
     return [
        struct(repo="crates__anyhow-1.0.104", is_dev_dep = False),
        struct(repo="crates__clap-4.6.7", is_dev_dep = False),
+       struct(repo="crates__flate2-1.1.11", is_dev_dep = False),
        struct(repo="crates__serde-1.0.229", is_dev_dep = False),
        struct(repo="crates__serde_json-1.0.154", is_dev_dep = False),
        struct(repo="crates__tempfile-3.27.0", is_dev_dep = False),
        struct(repo="crates__thiserror-2.0.21", is_dev_dep = False),
+       struct(repo="crates__xz2-0.1.7", is_dev_dep = False),
        struct(repo="crates__zstd-0.13.4", is_dev_dep = False),
     ]

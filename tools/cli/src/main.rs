@@ -40,6 +40,22 @@ enum Command {
     /// Runtime manifests.
     #[command(subcommand)]
     Manifest(ManifestCommand),
+    /// Resolve runtime packages through Packages indexes into a lock file.
+    ///
+    /// Index paths in the request are relative to the current directory.
+    ///
+    /// Example: actiond-tool lock --request lock_request.json --out glibc.lock.json
+    Lock {
+        /// The request: runtimes, their index, packages and URL templates.
+        #[arg(long)]
+        request: PathBuf,
+        /// Write the lock here (atomically).
+        #[arg(long, required_unless_present = "check")]
+        out: Option<PathBuf>,
+        /// Instead of writing, fail unless this lock file is up to date.
+        #[arg(long, conflicts_with = "out")]
+        check: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -92,6 +108,27 @@ fn run(cli: Cli) -> Result<()> {
                 parsed
                     .check_tree(&root)
                     .with_context(|| format!("{}", manifest.display()))?;
+            }
+        }
+        Command::Lock {
+            request,
+            out,
+            check,
+        } => {
+            let parsed = runtime_lock::Request::read(&request)?;
+            let lock = runtime_lock::lock(&parsed, std::path::Path::new("."), &request)?;
+            let text = lock.to_json();
+            if let Some(out) = out {
+                atomic_file::write(&out, text.as_bytes())?;
+            } else if let Some(check) = check {
+                let committed = std::fs::read_to_string(&check)
+                    .with_context(|| format!("{}: cannot read", check.display()))?;
+                if committed != text {
+                    anyhow::bail!(
+                        "{}: out of date with its indexes; regenerate it (bazel run of the lock target)",
+                        check.display()
+                    );
+                }
             }
         }
     }
