@@ -13,7 +13,9 @@ root=${1:?usage: provision.sh ROOT VERSION}
 version=${2:?usage: provision.sh ROOT VERSION}
 
 # Everything the root needs: Debian's Bazel and the modules it packages, a C
-# toolchain for rules_cc and rules_rust links, and what the tests call.
+# toolchain for rules_cc and rules_rust links, and what the tests call
+# (qemu-user runs aarch64 binaries; squashfs-tools is the images' oracle).
+# The root also gets arm64 apt lists, from which tests fetch arm64 .debs.
 packages=(
   bazel-bootstrap
   bazel-platforms
@@ -25,9 +27,12 @@ packages=(
   zlib1g-dev
   python3
   ca-certificates
+  qemu-user
+  squashfs-tools
 )
+foreign_arches=(arm64)
 
-stamp_content="bazel=${version} packages=${packages[*]}"
+stamp_content="bazel=${version} packages=${packages[*]} foreign=${foreign_arches[*]}"
 stamp="${root}/.rules_actiond-provisioned"
 
 die() { echo "bazelw: $*" >&2; exit 1; }
@@ -77,6 +82,7 @@ in_root() {
 }
 
 echo "bazelw: installing ${packages[*]} into the root" >&2
+for a in "${foreign_arches[@]}"; do in_root dpkg --add-architecture "${a}"; done
 in_root apt-get update -qq >>"${log}" 2>&1 || die "apt-get update failed inside ${work}; see ${log}"
 in_root apt-get install -y -qq --no-install-recommends "${packages[@]}" >>"${log}" 2>&1 \
   || die "apt-get install failed inside ${work}; see ${log}"

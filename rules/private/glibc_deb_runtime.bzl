@@ -154,10 +154,14 @@ def _derive_manifest(rctx, triplet):
 
     # A file mount for each interpreter outside the mounted directories
     # (aarch64's /lib/ld-linux-aarch64.so.1).
+    # Sources never go through the usrmerge links added above.
     mounted = [m["target"] for m in mounts]
     for interp in interpreters:
-        if interp.rsplit("/", 1)[0] not in mounted:
-            mounts.append({"source": interp[1:], "target": interp})
+        dir, base = interp[1:].rsplit("/", 1)
+        if "/" + dir not in mounted:
+            top = dir.split("/")[0]
+            source_dir = symlinks[top] + dir[len(top):] if top in symlinks else dir
+            mounts.append({"source": source_dir + "/" + base, "target": interp})
     return struct(mounts = mounts, interpreters = interpreters, symlinks = symlinks), None
 
 def build_runtime(rctx, runtime_name, arch, debs, strip):

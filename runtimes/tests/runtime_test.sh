@@ -3,11 +3,14 @@
 # the manifest is valid and names the runtime, every mount source and
 # interpreter exists in the unpacked tree, the runtime's own loader reports
 # the glibc version the name declares, and libstdc++ (a companion package)
-# resolves all its libraries inside the runtime.
+# resolves all its libraries inside the runtime (unless COMPANIONS is "no").
+# A foreign-arch (aarch64) runtime's loader runs under qemu-aarch64.
 #
-# Usage: runtime_test.sh TOOL NAME ARCH VERSION FILE...   (FILE: the runtime's files)
+# Usage: runtime_test.sh TOOL NAME ARCH COMPANIONS FILE...
+#   NAME: the expected runtime name, or "-" for whatever the manifest says
+#   FILE: the runtime's files
 set -euo pipefail
-tool=$1 name=$2 arch=$3 version=$4
+tool=$1 name=$2 arch=$3 companions=$4
 shift 4
 fail() { echo "FAIL: ${name} ${arch}: $*" >&2; exit 1; }
 
@@ -17,6 +20,8 @@ for f in "$@"; do [[ "${f}" == */runtime_manifest.json ]] && manifest=${f}; done
 root="$(dirname "${manifest}")/root"
 
 "${tool}" manifest check "${manifest}" || fail "invalid manifest"
+if [[ "${name}" == - ]]; then name=$(sed -n 's/^  "name": "\(.*\)",*$/\1/p' "${manifest}"); fi
+version=${name#glibc}
 grep -q "\"name\": \"${name}\"" "${manifest}" || fail "manifest does not name ${name}"
 grep -q "\"arch\": \"${arch}\"" "${manifest}" || fail "manifest does not say ${arch}"
 
@@ -29,9 +34,11 @@ while read -r target source; do
   [[ -e "${root}/${source}" ]] || fail "mount source ${source} (for ${target}) is not in the tree"
 done <<<"${mounts}"
 for i in ${interpreters}; do
-  source=$(awk -v d="$(dirname "${i}")" '$1 == d { print $2 }' <<<"${mounts}" | head -n1)
-  [[ -n "${source}" ]] || fail "interpreter ${i} is under no mount target"
-  [[ -f "${root}/${source}/$(basename "${i}")" ]] || fail "interpreter ${i} (${source}) is not in the tree"
+  # A directory mount holding it, or a file mount of it.
+  file=$(awk -v d="$(dirname "${i}")" -v b="$(basename "${i}")" -v i="${i}" \
+    '$1 == d { print $2 "/" b; exit } $1 == i { print $2; exit }' <<<"${mounts}")
+  [[ -n "${file}" ]] || fail "interpreter ${i} is under no mount target"
+  [[ -f "${root}/${file}" ]] || fail "interpreter ${i} (${file}) is not in the tree"
 done
 
 # The runtime's own loader, from its multiarch directory.
@@ -44,14 +51,20 @@ for d in "lib/${triplet}" "usr/lib/${triplet}"; do
   fi
 done
 [[ -n "${loader}" ]] || fail "no ld-linux* in lib/${triplet} or usr/lib/${triplet}"
+runner=()
+if [[ "${arch}" != "$(uname -m)" ]]; then
+  runner=("$(command -v "qemu-${arch}")") || fail "qemu-${arch} (qemu-user) is needed to run an ${arch} loader"
+fi
 # ld.so --version exists since glibc 2.33; before, run libc.so.6 through the
 # loader, which prints the same release line.
-out=$("${loader}" --library-path "${libdir}" --version 2>/dev/null | head -n1 || true)
+out=$("${runner[@]}" "${loader}" --library-path "${libdir}" --version 2>/dev/null | head -n1 || true)
 if [[ "${out}" != *"release version"* ]]; then
-  out=$("${loader}" --library-path "${libdir}" "${libdir}/libc.so.6" | head -n1)
+  out=$("${runner[@]}" "${loader}" --library-path "${libdir}" "${libdir}/libc.so.6" | head -n1)
 fi
 echo "${out}"
 [[ "${out}" == *"release version ${version}."* ]] || fail "loader says '${out}', want ${version}"
+
+if [[ "${companions}" == no ]]; then echo PASS; exit 0; fi
 
 # The companions: libstdc++ and its dependencies resolve inside the runtime.
 libpath="${root}/lib/${triplet}:${root}/usr/lib/${triplet}"
