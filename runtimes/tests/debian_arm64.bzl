@@ -6,6 +6,7 @@ apt with arm64 lists (`dpkg --add-architecture arm64`), as bazelw's root has.
 The runtime is named after the version apt gives (glibc<major>.<minor>).
 """
 
+# buildifier: disable=bzl-visibility
 load("//rules/private:glibc_deb_runtime.bzl", "DEFAULT_STRIP", "GCONV_STRIP", "build_runtime")
 
 def _debian_arm64_runtime_impl(rctx):

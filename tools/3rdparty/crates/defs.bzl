@@ -314,8 +314,8 @@ _NORMAL_DEPENDENCIES = {
     "tools/crates/decompress": {
         _COMMON_CONDITION: {
             "flate2": Label("@crates__flate2-1.1.11//:flate2"),
+            "liblzma": Label("@crates__liblzma-0.4.9//:liblzma"),
             "thiserror": Label("@crates__thiserror-2.0.21//:thiserror"),
-            "xz2": Label("@crates__xz2-0.1.7//:xz2"),
             "zstd": Label("@crates__zstd-0.13.4//:zstd"),
         },
     },
@@ -330,6 +330,17 @@ _NORMAL_DEPENDENCIES = {
         _COMMON_CONDITION: {
             "serde": Label("@crates__serde-1.0.229//:serde"),
             "serde_json": Label("@crates__serde_json-1.0.154//:serde_json"),
+            "thiserror": Label("@crates__thiserror-2.0.21//:thiserror"),
+        },
+    },
+    "tools/crates/sqfs_pack": {
+        _COMMON_CONDITION: {
+            "ar": Label("@crates__ar-0.9.0//:ar"),
+            "backhand": Label("@crates__backhand-0.25.5//:backhand"),
+            "serde": Label("@crates__serde-1.0.229//:serde"),
+            "serde_json": Label("@crates__serde_json-1.0.154//:serde_json"),
+            "sha2": Label("@crates__sha2-0.10.9//:sha2"),
+            "tar": Label("@crates__tar-0.4.46//:tar"),
             "thiserror": Label("@crates__thiserror-2.0.21//:thiserror"),
         },
     },
@@ -367,6 +378,10 @@ _NORMAL_ALIASES = {
         _COMMON_CONDITION: {
         },
     },
+    "tools/crates/sqfs_pack": {
+        _COMMON_CONDITION: {
+        },
+    },
     "tools/crates/zstd_compress": {
         _COMMON_CONDITION: {
         },
@@ -396,6 +411,12 @@ _NORMAL_DEV_DEPENDENCIES = {
             "tempfile": Label("@crates__tempfile-3.27.0//:tempfile"),
         },
     },
+    "tools/crates/sqfs_pack": {
+        _COMMON_CONDITION: {
+            "flate2": Label("@crates__flate2-1.1.11//:flate2"),
+            "tempfile": Label("@crates__tempfile-3.27.0//:tempfile"),
+        },
+    },
     "tools/crates/zstd_compress": {
     },
 }
@@ -420,6 +441,10 @@ _NORMAL_DEV_ALIASES = {
         _COMMON_CONDITION: {
         },
     },
+    "tools/crates/sqfs_pack": {
+        _COMMON_CONDITION: {
+        },
+    },
     "tools/crates/zstd_compress": {
     },
 }
@@ -437,6 +462,8 @@ _PROC_MACRO_DEPENDENCIES = {
     "tools/crates/runtime_lock": {
     },
     "tools/crates/runtime_manifest": {
+    },
+    "tools/crates/sqfs_pack": {
     },
     "tools/crates/zstd_compress": {
     },
@@ -456,6 +483,8 @@ _PROC_MACRO_ALIASES = {
     },
     "tools/crates/runtime_manifest": {
     },
+    "tools/crates/sqfs_pack": {
+    },
     "tools/crates/zstd_compress": {
     },
 }
@@ -473,6 +502,8 @@ _PROC_MACRO_DEV_DEPENDENCIES = {
     "tools/crates/runtime_lock": {
     },
     "tools/crates/runtime_manifest": {
+    },
+    "tools/crates/sqfs_pack": {
     },
     "tools/crates/zstd_compress": {
     },
@@ -498,6 +529,10 @@ _PROC_MACRO_DEV_ALIASES = {
         _COMMON_CONDITION: {
         },
     },
+    "tools/crates/sqfs_pack": {
+        _COMMON_CONDITION: {
+        },
+    },
     "tools/crates/zstd_compress": {
     },
 }
@@ -515,6 +550,8 @@ _BUILD_DEPENDENCIES = {
     "tools/crates/runtime_lock": {
     },
     "tools/crates/runtime_manifest": {
+    },
+    "tools/crates/sqfs_pack": {
     },
     "tools/crates/zstd_compress": {
     },
@@ -534,6 +571,8 @@ _BUILD_ALIASES = {
     },
     "tools/crates/runtime_manifest": {
     },
+    "tools/crates/sqfs_pack": {
+    },
     "tools/crates/zstd_compress": {
     },
 }
@@ -551,6 +590,8 @@ _BUILD_PROC_MACRO_DEPENDENCIES = {
     "tools/crates/runtime_lock": {
     },
     "tools/crates/runtime_manifest": {
+    },
+    "tools/crates/sqfs_pack": {
     },
     "tools/crates/zstd_compress": {
     },
@@ -570,6 +611,8 @@ _BUILD_PROC_MACRO_ALIASES = {
     },
     "tools/crates/runtime_manifest": {
     },
+    "tools/crates/sqfs_pack": {
+    },
     "tools/crates/zstd_compress": {
     },
 }
@@ -577,14 +620,21 @@ _BUILD_PROC_MACRO_ALIASES = {
 
 _CONDITIONS = {
     "aarch64-apple-darwin": ["@rules_rust//rust/platform:aarch64-apple-darwin"],
+    "aarch64-linux-android": [],
     "aarch64-unknown-linux-gnu": ["@rules_rust//rust/platform:aarch64-unknown-linux-gnu"],
     "cfg(all(any(target_os = \"linux\", target_os = \"android\"), any(rustix_use_libc, miri, not(all(target_os = \"linux\", any(target_endian = \"little\", any(target_arch = \"s390x\", target_arch = \"powerpc\")), any(target_arch = \"arm\", all(target_arch = \"aarch64\", target_pointer_width = \"64\"), target_arch = \"riscv64\", all(rustix_use_experimental_asm, target_arch = \"powerpc\"), all(rustix_use_experimental_asm, target_arch = \"powerpc64\"), all(rustix_use_experimental_asm, target_arch = \"s390x\"), all(rustix_use_experimental_asm, target_arch = \"mips\"), all(rustix_use_experimental_asm, target_arch = \"mips32r6\"), all(rustix_use_experimental_asm, target_arch = \"mips64\"), all(rustix_use_experimental_asm, target_arch = \"mips64r6\"), target_arch = \"x86\", all(target_arch = \"x86_64\", target_pointer_width = \"64\")))))))": [],
     "cfg(all(any(target_os = \"linux\", target_os = \"android\"), not(any(all(target_os = \"linux\", target_env = \"\"), getrandom_backend = \"custom\", getrandom_backend = \"linux_raw\", getrandom_backend = \"rdrand\", getrandom_backend = \"rndr\"))))": ["@rules_rust//rust/platform:aarch64-unknown-linux-gnu","@rules_rust//rust/platform:x86_64-unknown-linux-gnu"],
     "cfg(all(not(rustix_use_libc), not(miri), target_os = \"linux\", any(target_endian = \"little\", any(target_arch = \"s390x\", target_arch = \"powerpc\")), any(target_arch = \"arm\", all(target_arch = \"aarch64\", target_pointer_width = \"64\"), target_arch = \"riscv64\", all(rustix_use_experimental_asm, target_arch = \"powerpc\"), all(rustix_use_experimental_asm, target_arch = \"powerpc64\"), all(rustix_use_experimental_asm, target_arch = \"s390x\"), all(rustix_use_experimental_asm, target_arch = \"mips\"), all(rustix_use_experimental_asm, target_arch = \"mips32r6\"), all(rustix_use_experimental_asm, target_arch = \"mips64\"), all(rustix_use_experimental_asm, target_arch = \"mips64r6\"), target_arch = \"x86\", all(target_arch = \"x86_64\", target_pointer_width = \"64\"))))": ["@rules_rust//rust/platform:aarch64-unknown-linux-gnu","@rules_rust//rust/platform:x86_64-unknown-linux-gnu"],
     "cfg(all(not(windows), any(rustix_use_libc, miri, not(all(target_os = \"linux\", any(target_endian = \"little\", any(target_arch = \"s390x\", target_arch = \"powerpc\")), any(target_arch = \"arm\", all(target_arch = \"aarch64\", target_pointer_width = \"64\"), target_arch = \"riscv64\", all(rustix_use_experimental_asm, target_arch = \"powerpc\"), all(rustix_use_experimental_asm, target_arch = \"powerpc64\"), all(rustix_use_experimental_asm, target_arch = \"s390x\"), all(rustix_use_experimental_asm, target_arch = \"mips\"), all(rustix_use_experimental_asm, target_arch = \"mips32r6\"), all(rustix_use_experimental_asm, target_arch = \"mips64\"), all(rustix_use_experimental_asm, target_arch = \"mips64r6\"), target_arch = \"x86\", all(target_arch = \"x86_64\", target_pointer_width = \"64\")))))))": ["@rules_rust//rust/platform:aarch64-apple-darwin","@rules_rust//rust/platform:x86_64-apple-darwin"],
+    "cfg(all(target_arch = \"aarch64\", target_os = \"linux\"))": ["@rules_rust//rust/platform:aarch64-unknown-linux-gnu"],
+    "cfg(all(target_arch = \"aarch64\", target_vendor = \"apple\"))": ["@rules_rust//rust/platform:aarch64-apple-darwin"],
+    "cfg(all(target_arch = \"loongarch64\", target_os = \"linux\"))": [],
     "cfg(all(target_os = \"uefi\", getrandom_backend = \"efi_rng\"))": [],
     "cfg(any())": [],
+    "cfg(any(target_arch = \"aarch64\", target_arch = \"x86_64\", target_arch = \"x86\"))": ["@rules_rust//rust/platform:aarch64-apple-darwin","@rules_rust//rust/platform:aarch64-unknown-linux-gnu","@rules_rust//rust/platform:x86_64-apple-darwin","@rules_rust//rust/platform:x86_64-unknown-linux-gnu"],
+    "cfg(any(target_os = \"android\", target_os = \"linux\", target_os = \"macos\", target_os = \"hurd\"))": ["@rules_rust//rust/platform:aarch64-apple-darwin","@rules_rust//rust/platform:aarch64-unknown-linux-gnu","@rules_rust//rust/platform:x86_64-apple-darwin","@rules_rust//rust/platform:x86_64-unknown-linux-gnu"],
     "cfg(any(target_os = \"dragonfly\", target_os = \"freebsd\", target_os = \"hurd\", target_os = \"illumos\", target_os = \"cygwin\", all(target_os = \"horizon\", target_arch = \"arm\")))": [],
+    "cfg(any(target_os = \"freebsd\", target_os = \"netbsd\"))": [],
     "cfg(any(target_os = \"haiku\", target_os = \"redox\", target_os = \"nto\", target_os = \"aix\"))": [],
     "cfg(any(target_os = \"ios\", target_os = \"visionos\", target_os = \"watchos\", target_os = \"tvos\"))": [],
     "cfg(any(target_os = \"macos\", target_os = \"openbsd\", target_os = \"vita\", target_os = \"emscripten\"))": ["@rules_rust//rust/platform:aarch64-apple-darwin","@rules_rust//rust/platform:x86_64-apple-darwin"],
@@ -680,12 +730,52 @@ def crate_repositories():
 
     maybe(
         crate_archive,
+        name = "crates__ar-0.9.0",
+        sha256 = "d67af77d68a931ecd5cbd8a3b5987d63a1d1d1278f7f6a60ae33db485cdebb69",
+        crate = "ar",
+        version = "0.9.0",
+        strip_prefix = "ar-0.9.0",
+        build_file = Label("//tools/3rdparty/crates:BUILD.ar-0.9.0.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__backhand-0.25.5",
+        sha256 = "deb8799e91f66c730e3ae50e8a260d63401e9479f236fb74f793d7656f143f0c",
+        crate = "backhand",
+        version = "0.25.5",
+        strip_prefix = "backhand-0.25.5",
+        build_file = Label("//tools/3rdparty/crates:BUILD.backhand-0.25.5.bazel"),
+    )
+
+    maybe(
+        crate_archive,
         name = "crates__bitflags-2.13.2",
         sha256 = "3ded4057c258ba199e2d26386d3af3780957ecaee6c4ef4041c6b4b8b97c0b06",
         crate = "bitflags",
         version = "2.13.2",
         strip_prefix = "bitflags-2.13.2",
         build_file = Label("//tools/3rdparty/crates:BUILD.bitflags-2.13.2.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__bitvec-1.1.1",
+        sha256 = "ddcec3d12c579d40898fe0a9a358a803c23e9c52ca3c425707f81c9436211837",
+        crate = "bitvec",
+        version = "1.1.1",
+        strip_prefix = "bitvec-1.1.1",
+        build_file = Label("//tools/3rdparty/crates:BUILD.bitvec-1.1.1.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__block-buffer-0.10.4",
+        sha256 = "3078c7629b62d3f0439517fa394996acacc5cbc91c5a20d8c658e77abd503a71",
+        crate = "block-buffer",
+        version = "0.10.4",
+        strip_prefix = "block-buffer-0.10.4",
+        build_file = Label("//tools/3rdparty/crates:BUILD.block-buffer-0.10.4.bazel"),
     )
 
     maybe(
@@ -760,12 +850,102 @@ def crate_repositories():
 
     maybe(
         crate_archive,
+        name = "crates__cpufeatures-0.2.17",
+        sha256 = "59ed5838eebb26a2bb2e58f6d5b5316989ae9d08bab10e0e6d103e656d1b0280",
+        crate = "cpufeatures",
+        version = "0.2.17",
+        strip_prefix = "cpufeatures-0.2.17",
+        build_file = Label("//tools/3rdparty/crates:BUILD.cpufeatures-0.2.17.bazel"),
+    )
+
+    maybe(
+        crate_archive,
         name = "crates__crc32fast-1.5.4",
         sha256 = "5f97d3416d5337d15c4b0d78c8c91df922ca143f57ec20e2d1c188333047ef04",
         crate = "crc32fast",
         version = "1.5.4",
         strip_prefix = "crc32fast-1.5.4",
         build_file = Label("//tools/3rdparty/crates:BUILD.crc32fast-1.5.4.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__crypto-common-0.1.7",
+        sha256 = "78c8292055d1c1df0cce5d180393dc8cce0abec0a7102adb6c7b1eef6016d60a",
+        crate = "crypto-common",
+        version = "0.1.7",
+        strip_prefix = "crypto-common-0.1.7",
+        build_file = Label("//tools/3rdparty/crates:BUILD.crypto-common-0.1.7.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__darling-0.21.3",
+        sha256 = "9cdf337090841a411e2a7f3deb9187445851f91b309c0c0a29e05f74a00a48c0",
+        crate = "darling",
+        version = "0.21.3",
+        strip_prefix = "darling-0.21.3",
+        build_file = Label("//tools/3rdparty/crates:BUILD.darling-0.21.3.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__darling_core-0.21.3",
+        sha256 = "1247195ecd7e3c85f83c8d2a366e4210d588e802133e1e355180a9870b517ea4",
+        crate = "darling_core",
+        version = "0.21.3",
+        strip_prefix = "darling_core-0.21.3",
+        build_file = Label("//tools/3rdparty/crates:BUILD.darling_core-0.21.3.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__darling_macro-0.21.3",
+        sha256 = "d38308df82d1080de0afee5d069fa14b0326a88c14f15c5ccda35b4a6c414c81",
+        crate = "darling_macro",
+        version = "0.21.3",
+        strip_prefix = "darling_macro-0.21.3",
+        build_file = Label("//tools/3rdparty/crates:BUILD.darling_macro-0.21.3.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__deku-0.20.3",
+        sha256 = "ebf55291257a2a5c90cf50ae17b6bbaabc3fd13642cf3895a71c412513c19630",
+        crate = "deku",
+        version = "0.20.3",
+        strip_prefix = "deku-0.20.3",
+        build_file = Label("//tools/3rdparty/crates:BUILD.deku-0.20.3.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__deku_derive-0.20.3",
+        sha256 = "bec2a42b511fc5efd9183f4f71c17885d627b17e7fd9a61a92089406caa4397e",
+        crate = "deku_derive",
+        version = "0.20.3",
+        strip_prefix = "deku_derive-0.20.3",
+        build_file = Label("//tools/3rdparty/crates:BUILD.deku_derive-0.20.3.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__digest-0.10.7",
+        sha256 = "9ed9a281f7bc9b7576e61468ba615a66a5c8cfdff42420a70aa82701a3b1e292",
+        crate = "digest",
+        version = "0.10.7",
+        strip_prefix = "digest-0.10.7",
+        build_file = Label("//tools/3rdparty/crates:BUILD.digest-0.10.7.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__equivalent-1.0.3",
+        sha256 = "00d174d5400e5e8fd687ad1049e2f578285fa914201b1af7e8b112a4546bd826",
+        crate = "equivalent",
+        version = "1.0.3",
+        strip_prefix = "equivalent-1.0.3",
+        build_file = Label("//tools/3rdparty/crates:BUILD.equivalent-1.0.3.bazel"),
     )
 
     maybe(
@@ -790,6 +970,16 @@ def crate_repositories():
 
     maybe(
         crate_archive,
+        name = "crates__filetime-0.2.29",
+        sha256 = "5c287a33c7f0a620c38e641e7f60827713987b3c0f26e8ddc9462cc69cf75759",
+        crate = "filetime",
+        version = "0.2.29",
+        strip_prefix = "filetime-0.2.29",
+        build_file = Label("//tools/3rdparty/crates:BUILD.filetime-0.2.29.bazel"),
+    )
+
+    maybe(
+        crate_archive,
         name = "crates__find-msvc-tools-0.1.15",
         sha256 = "1c66915cc5391097de7a2b0b972e8505aa33c0df401fd3a6811dbdb32881ba48",
         crate = "find-msvc-tools",
@@ -810,6 +1000,36 @@ def crate_repositories():
 
     maybe(
         crate_archive,
+        name = "crates__fnv-1.0.7",
+        sha256 = "3f9eec918d3f24069decb9af1554cad7c880e2da24a9afd88aca000531ab82c1",
+        crate = "fnv",
+        version = "1.0.7",
+        strip_prefix = "fnv-1.0.7",
+        build_file = Label("//tools/3rdparty/crates:BUILD.fnv-1.0.7.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__funty-2.0.0",
+        sha256 = "e6d5a32815ae3f33302d95fdcb2ce17862f8c65363dcfd29360480ba1001fc9c",
+        crate = "funty",
+        version = "2.0.0",
+        strip_prefix = "funty-2.0.0",
+        build_file = Label("//tools/3rdparty/crates:BUILD.funty-2.0.0.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__generic-array-0.14.7",
+        sha256 = "85649ca51fd72272d7821adaf274ad91c288277713d9c18820d8499a7ff69e9a",
+        crate = "generic-array",
+        version = "0.14.7",
+        strip_prefix = "generic-array-0.14.7",
+        build_file = Label("//tools/3rdparty/crates:BUILD.generic-array-0.14.7.bazel"),
+    )
+
+    maybe(
+        crate_archive,
         name = "crates__getrandom-0.4.3",
         sha256 = "300e883d756b2e4ec94e02791f39b04b522276138852cfc41d9fb7e904106099",
         crate = "getrandom",
@@ -820,12 +1040,42 @@ def crate_repositories():
 
     maybe(
         crate_archive,
+        name = "crates__hashbrown-0.17.1",
+        sha256 = "ed5909b6e89a2db4456e54cd5f673791d7eca6732202bbf2a9cc504fe2f9b84a",
+        crate = "hashbrown",
+        version = "0.17.1",
+        strip_prefix = "hashbrown-0.17.1",
+        build_file = Label("//tools/3rdparty/crates:BUILD.hashbrown-0.17.1.bazel"),
+    )
+
+    maybe(
+        crate_archive,
         name = "crates__heck-0.5.0",
         sha256 = "2304e00983f87ffb38b55b444b5e3b60a884b5d30c0fca7d82fe33449bbe55ea",
         crate = "heck",
         version = "0.5.0",
         strip_prefix = "heck-0.5.0",
         build_file = Label("//tools/3rdparty/crates:BUILD.heck-0.5.0.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__ident_case-1.0.1",
+        sha256 = "b9e0384b61958566e926dc50660321d12159025e767c18e043daf26b70104c39",
+        crate = "ident_case",
+        version = "1.0.1",
+        strip_prefix = "ident_case-1.0.1",
+        build_file = Label("//tools/3rdparty/crates:BUILD.ident_case-1.0.1.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__indexmap-2.14.2",
+        sha256 = "cc4e190f5d26ca7051642629da2c52fc03bde85a03197c99408dcd291734c855",
+        crate = "indexmap",
+        version = "2.14.2",
+        strip_prefix = "indexmap-2.14.2",
+        build_file = Label("//tools/3rdparty/crates:BUILD.indexmap-2.14.2.bazel"),
     )
 
     maybe(
@@ -870,22 +1120,32 @@ def crate_repositories():
 
     maybe(
         crate_archive,
+        name = "crates__liblzma-0.4.9",
+        sha256 = "aa980ea6744074a5b5e0ac6b164aca94fc970121869b3e78ae12a2b0097dbea7",
+        crate = "liblzma",
+        version = "0.4.9",
+        strip_prefix = "liblzma-0.4.9",
+        build_file = Label("//tools/3rdparty/crates:BUILD.liblzma-0.4.9.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__liblzma-sys-0.4.9",
+        sha256 = "7c7e3581f367a78d7b7e7ae948d023310556f0cfc13156c2e4e00e25616492b9",
+        crate = "liblzma-sys",
+        version = "0.4.9",
+        strip_prefix = "liblzma-sys-0.4.9",
+        build_file = Label("//tools/3rdparty/crates:BUILD.liblzma-sys-0.4.9.bazel"),
+    )
+
+    maybe(
+        crate_archive,
         name = "crates__linux-raw-sys-0.12.1",
         sha256 = "32a66949e030da00e8c7d4434b251670a91556f4144941d37452769c25d58a53",
         crate = "linux-raw-sys",
         version = "0.12.1",
         strip_prefix = "linux-raw-sys-0.12.1",
         build_file = Label("//tools/3rdparty/crates:BUILD.linux-raw-sys-0.12.1.bazel"),
-    )
-
-    maybe(
-        crate_archive,
-        name = "crates__lzma-sys-0.1.20",
-        sha256 = "5fda04ab3764e6cde78b9974eec4f779acaba7c4e84b36eca3cf77c581b85d27",
-        crate = "lzma-sys",
-        version = "0.1.20",
-        strip_prefix = "lzma-sys-0.1.20",
-        build_file = Label("//tools/3rdparty/crates:BUILD.lzma-sys-0.1.20.bazel"),
     )
 
     maybe(
@@ -906,6 +1166,16 @@ def crate_repositories():
         version = "0.9.1",
         strip_prefix = "miniz_oxide-0.9.1",
         build_file = Label("//tools/3rdparty/crates:BUILD.miniz_oxide-0.9.1.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__no_std_io2-0.9.4",
+        sha256 = "418abd1b6d34fbf6cae440dc874771b0525a604428704c76e48b29a5e67b8003",
+        crate = "no_std_io2",
+        version = "0.9.4",
+        strip_prefix = "no_std_io2-0.9.4",
+        build_file = Label("//tools/3rdparty/crates:BUILD.no_std_io2-0.9.4.bazel"),
     )
 
     maybe(
@@ -940,6 +1210,16 @@ def crate_repositories():
 
     maybe(
         crate_archive,
+        name = "crates__proc-macro-crate-3.5.0",
+        sha256 = "e67ba7e9b2b56446f1d419b1d807906278ffa1a658a8a5d8a39dcb1f5a78614f",
+        crate = "proc-macro-crate",
+        version = "3.5.0",
+        strip_prefix = "proc-macro-crate-3.5.0",
+        build_file = Label("//tools/3rdparty/crates:BUILD.proc-macro-crate-3.5.0.bazel"),
+    )
+
+    maybe(
+        crate_archive,
         name = "crates__proc-macro2-1.0.107",
         sha256 = "985e7ec9bb745e6ce6535b544d84d6cd6f7ad8bd711c398938ae983b91a766d9",
         crate = "proc-macro2",
@@ -970,12 +1250,32 @@ def crate_repositories():
 
     maybe(
         crate_archive,
+        name = "crates__radium-0.7.0",
+        sha256 = "dc33ff2d4973d518d823d61aa239014831e521c75da58e3df4840d3f47749d09",
+        crate = "radium",
+        version = "0.7.0",
+        strip_prefix = "radium-0.7.0",
+        build_file = Label("//tools/3rdparty/crates:BUILD.radium-0.7.0.bazel"),
+    )
+
+    maybe(
+        crate_archive,
         name = "crates__rustix-1.1.6",
         sha256 = "e5e76742e5294153d4dde1207dbec5bdd81eef6fabdc0d2118babadabfd858aa",
         crate = "rustix",
         version = "1.1.6",
         strip_prefix = "rustix-1.1.6",
         build_file = Label("//tools/3rdparty/crates:BUILD.rustix-1.1.6.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__rustversion-1.0.23",
+        sha256 = "cf54715a573b99ac80df0bc206da022bcd442c974952c7b9720069370852e21f",
+        crate = "rustversion",
+        version = "1.0.23",
+        strip_prefix = "rustversion-1.0.23",
+        build_file = Label("//tools/3rdparty/crates:BUILD.rustversion-1.0.23.bazel"),
     )
 
     maybe(
@@ -1020,6 +1320,16 @@ def crate_repositories():
 
     maybe(
         crate_archive,
+        name = "crates__sha2-0.10.9",
+        sha256 = "a7507d819769d01a365ab707794a4084392c824f54a7a6a7862f8c3d0892b283",
+        crate = "sha2",
+        version = "0.10.9",
+        strip_prefix = "sha2-0.10.9",
+        build_file = Label("//tools/3rdparty/crates:BUILD.sha2-0.10.9.bazel"),
+    )
+
+    maybe(
+        crate_archive,
         name = "crates__shlex-2.0.1",
         sha256 = "f8fadd59c855ef2080decdef8ff161eb6661b86933c9d82e5ba29dc602a55aba",
         crate = "shlex",
@@ -1040,6 +1350,16 @@ def crate_repositories():
 
     maybe(
         crate_archive,
+        name = "crates__solana-nohash-hasher-0.2.1",
+        sha256 = "8b8a731ed60e89177c8a7ab05fe0f1511cedd3e70e773f288f9de33a9cfdc21e",
+        crate = "solana-nohash-hasher",
+        version = "0.2.1",
+        strip_prefix = "solana-nohash-hasher-0.2.1",
+        build_file = Label("//tools/3rdparty/crates:BUILD.solana-nohash-hasher-0.2.1.bazel"),
+    )
+
+    maybe(
+        crate_archive,
         name = "crates__strsim-0.11.1",
         sha256 = "7da8b5736845d9f2fcb837ea5d9e2628564b3b043a70948a3f0b778838c5fb4f",
         crate = "strsim",
@@ -1050,12 +1370,42 @@ def crate_repositories():
 
     maybe(
         crate_archive,
+        name = "crates__syn-2.0.119",
+        sha256 = "872831b642d1a07999a962a351ed35b955ea2cfc8f3862091e2a240a84f17297",
+        crate = "syn",
+        version = "2.0.119",
+        strip_prefix = "syn-2.0.119",
+        build_file = Label("//tools/3rdparty/crates:BUILD.syn-2.0.119.bazel"),
+    )
+
+    maybe(
+        crate_archive,
         name = "crates__syn-3.0.9",
         sha256 = "d78c8dee4c7bf0e14673097256fed6142ce9d3b85a408189d07482442145823b",
         crate = "syn",
         version = "3.0.9",
         strip_prefix = "syn-3.0.9",
         build_file = Label("//tools/3rdparty/crates:BUILD.syn-3.0.9.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__tap-1.0.1",
+        sha256 = "55937e1799185b12863d447f42597ed69d9928686b8d88a1df17376a097d8369",
+        crate = "tap",
+        version = "1.0.1",
+        strip_prefix = "tap-1.0.1",
+        build_file = Label("//tools/3rdparty/crates:BUILD.tap-1.0.1.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__tar-0.4.46",
+        sha256 = "3f6221d9a6003c78398e3b239969f352578258df48c8eb051caadae0015bc840",
+        crate = "tar",
+        version = "0.4.46",
+        strip_prefix = "tar-0.4.46",
+        build_file = Label("//tools/3rdparty/crates:BUILD.tar-0.4.46.bazel"),
     )
 
     maybe(
@@ -1090,6 +1440,46 @@ def crate_repositories():
 
     maybe(
         crate_archive,
+        name = "crates__toml_datetime-1.1.3-spec-1.1.0",
+        sha256 = "173f25c883cd2176a2d8212155638c0a60d484a9d84546d270866f40f56b6e49",
+        crate = "toml_datetime",
+        version = "1.1.3+spec-1.1.0",
+        strip_prefix = "toml_datetime-1.1.3+spec-1.1.0",
+        build_file = Label("//tools/3rdparty/crates:BUILD.toml_datetime-1.1.3+spec-1.1.0.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__toml_edit-0.25.18-spec-1.1.0",
+        sha256 = "1ec6e78bd70db9420d8d212fa9dc97f116448a1ceff5d00eabb991d407e21396",
+        crate = "toml_edit",
+        version = "0.25.18+spec-1.1.0",
+        strip_prefix = "toml_edit-0.25.18+spec-1.1.0",
+        build_file = Label("//tools/3rdparty/crates:BUILD.toml_edit-0.25.18+spec-1.1.0.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__toml_parser-1.1.5-spec-1.1.0",
+        sha256 = "baa693a8032d7e1cada7d0041e96126df243179ff061456783ac7f12bda4744c",
+        crate = "toml_parser",
+        version = "1.1.5+spec-1.1.0",
+        strip_prefix = "toml_parser-1.1.5+spec-1.1.0",
+        build_file = Label("//tools/3rdparty/crates:BUILD.toml_parser-1.1.5+spec-1.1.0.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__typenum-1.20.1",
+        sha256 = "b6f5e870be6c3b371b77fe0ee0bafb859fa4964b4404c27de1d380043c4dda20",
+        crate = "typenum",
+        version = "1.20.1",
+        strip_prefix = "typenum-1.20.1",
+        build_file = Label("//tools/3rdparty/crates:BUILD.typenum-1.20.1.bazel"),
+    )
+
+    maybe(
+        crate_archive,
         name = "crates__unicode-ident-1.0.27",
         sha256 = "a2c754d6c33795a1c324727428e5a7dedb5b06195f9890bdbcba760d3e246563",
         crate = "unicode-ident",
@@ -1106,6 +1496,16 @@ def crate_repositories():
         version = "0.2.2",
         strip_prefix = "utf8parse-0.2.2",
         build_file = Label("//tools/3rdparty/crates:BUILD.utf8parse-0.2.2.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__version_check-0.9.5",
+        sha256 = "0b928f33d975fc6ad9f86c8f283853ad26bdd5b10b7f1542aa2fa15e2289105a",
+        crate = "version_check",
+        version = "0.9.5",
+        strip_prefix = "version_check-0.9.5",
+        build_file = Label("//tools/3rdparty/crates:BUILD.version_check-0.9.5.bazel"),
     )
 
     maybe(
@@ -1130,12 +1530,42 @@ def crate_repositories():
 
     maybe(
         crate_archive,
-        name = "crates__xz2-0.1.7",
-        sha256 = "388c44dc09d76f1536602ead6d325eb532f5c122f17782bd57fb47baeeb767e2",
-        crate = "xz2",
-        version = "0.1.7",
-        strip_prefix = "xz2-0.1.7",
-        build_file = Label("//tools/3rdparty/crates:BUILD.xz2-0.1.7.bazel"),
+        name = "crates__winnow-1.0.5",
+        sha256 = "8c3b93199df0ab874cdf0c6a94f0a0dc3423fe41f1cafb62b8bd7b1deb277aef",
+        crate = "winnow",
+        version = "1.0.5",
+        strip_prefix = "winnow-1.0.5",
+        build_file = Label("//tools/3rdparty/crates:BUILD.winnow-1.0.5.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__wyz-0.5.1",
+        sha256 = "05f360fc0b24296329c78fda852a1e9ae82de9cf7b27dae4b7f62f118f77b9ed",
+        crate = "wyz",
+        version = "0.5.1",
+        strip_prefix = "wyz-0.5.1",
+        build_file = Label("//tools/3rdparty/crates:BUILD.wyz-0.5.1.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__xattr-1.7.0",
+        sha256 = "963d6fab92d5504b971dc8bd90ca743c2575e590bc8071ea5bc571598667ae08",
+        crate = "xattr",
+        version = "1.7.0",
+        strip_prefix = "xattr-1.7.0",
+        build_file = Label("//tools/3rdparty/crates:BUILD.xattr-1.7.0.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__xxhash-rust-0.8.19",
+        sha256 = "550a2b930b62486a393c52d5c3b84bff264b28aa437ed64694d31e93b1757af7",
+        crate = "xxhash-rust",
+        version = "0.8.19",
+        strip_prefix = "xxhash-rust-0.8.19",
+        build_file = Label("//tools/3rdparty/crates:BUILD.xxhash-rust-0.8.19.bazel"),
     )
 
     maybe(
@@ -1190,12 +1620,16 @@ def crate_repositories():
 
     return [
        struct(repo="crates__anyhow-1.0.104", is_dev_dep = False),
+       struct(repo="crates__ar-0.9.0", is_dev_dep = False),
+       struct(repo="crates__backhand-0.25.5", is_dev_dep = False),
        struct(repo="crates__clap-4.6.7", is_dev_dep = False),
        struct(repo="crates__flate2-1.1.11", is_dev_dep = False),
+       struct(repo="crates__liblzma-0.4.9", is_dev_dep = False),
        struct(repo="crates__serde-1.0.229", is_dev_dep = False),
        struct(repo="crates__serde_json-1.0.154", is_dev_dep = False),
+       struct(repo="crates__sha2-0.10.9", is_dev_dep = False),
+       struct(repo="crates__tar-0.4.46", is_dev_dep = False),
        struct(repo="crates__tempfile-3.27.0", is_dev_dep = False),
        struct(repo="crates__thiserror-2.0.21", is_dev_dep = False),
-       struct(repo="crates__xz2-0.1.7", is_dev_dep = False),
        struct(repo="crates__zstd-0.13.4", is_dev_dep = False),
     ]

@@ -6,7 +6,7 @@
 //! temporary file and leaves any existing destination untouched.
 
 use std::fs::{File, Permissions};
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
@@ -69,6 +69,19 @@ impl AtomicFile {
         self.mode = mode;
     }
 
+    /// Cuts the output to `len` bytes (for writers that may leave bytes past
+    /// the end they report).
+    pub fn set_len(&mut self, len: u64) -> Result<(), Error> {
+        self.writer
+            .flush()
+            .map_err(|e| Error::new(&self.path, "cannot flush", e))?;
+        self.writer
+            .get_ref()
+            .as_file()
+            .set_len(len)
+            .map_err(|e| Error::new(&self.path, "cannot truncate", e))
+    }
+
     /// Flushes, fsyncs and renames the file over the destination.
     pub fn commit(self) -> Result<(), Error> {
         let path = self.path;
@@ -98,6 +111,12 @@ impl Write for AtomicFile {
 
     fn flush(&mut self) -> io::Result<()> {
         self.writer.flush()
+    }
+}
+
+impl Seek for AtomicFile {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        self.writer.seek(pos)
     }
 }
 

@@ -50,7 +50,7 @@ pub fn open<'a, R: Read + 'a>(inner: R) -> Result<(Format, Box<dyn Read + 'a>), 
     let mut buffered = BufReader::with_capacity(1 << 16, inner);
     let format = Format::sniff(buffered.fill_buf()?);
     let reader: Box<dyn Read + 'a> = match format {
-        Format::Xz => Box::new(xz2::read::XzDecoder::new_multi_decoder(buffered)),
+        Format::Xz => Box::new(liblzma::read::XzDecoder::new_multi_decoder(buffered)),
         Format::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(buffered)?),
         Format::Gzip => Box::new(flate2::read::MultiGzDecoder::new(buffered)),
         Format::Plain => Box::new(buffered),
@@ -75,7 +75,7 @@ mod tests {
 
     #[test]
     fn xz() {
-        let mut enc = xz2::write::XzEncoder::new(Vec::new(), 6);
+        let mut enc = liblzma::write::XzEncoder::new(Vec::new(), 6);
         enc.write_all(TEXT).unwrap();
         round_trip(enc.finish().unwrap(), Format::Xz);
     }
@@ -100,7 +100,7 @@ mod tests {
     #[test]
     fn corrupt_xz_is_an_error_not_a_panic() {
         let mut packed = {
-            let mut enc = xz2::write::XzEncoder::new(Vec::new(), 6);
+            let mut enc = liblzma::write::XzEncoder::new(Vec::new(), 6);
             enc.write_all(TEXT).unwrap();
             enc.finish().unwrap()
         };

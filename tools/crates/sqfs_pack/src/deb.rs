@@ -1,0 +1,277 @@
+//! Streams a .deb's `data.tar.{xz,zst,gz}` into the tree, without extracting
+//! anything to disk.
+//!
+//! Kept verbatim: modes (with setuid/setgid/sticky bits), directory entries
+//! and symlink targets, absolute ones included (the runtime root is mounted
+//! as `/` later). Hard links become copies of their target's bytes.
+//! Device nodes, fifos and sockets are refused: no runtime needs them, and an
+//! image that holds them would give actions device access.
+
+use crate::strip;
+use crate::tree::{clean_path, Content, Node, Tree};
+use crate::Error;
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+
+const AR_MAGIC: &[u8] = b"!<arch>\n";
+
+/// Adds the data of the .deb at `path` to `tree` under `prefix`, minus `strip`.
+pub fn add_deb(
+    tree: &mut Tree,
+    path: &Path,
+    prefix: &str,
+    strip_patterns: &[String],
+) -> Result<(), Error> {
+    let name = path.display().to_string();
+    let bad = |message: String| Error::Input {
+        path: name.clone(),
+        message,
+    };
+    let mut file = std::fs::File::open(path).map_err(|e| Error::io(&name, e))?;
+    let mut magic = [0u8; 8];
+    let n = read_up_to(&mut file, &mut magic).map_err(|e| Error::io(&name, e))?;
+    if &magic[..n] != AR_MAGIC {
+        return Err(bad(
+            "not a .deb: it does not start with the ar magic '!<arch>'".into(),
+        ));
+    }
+    let file = std::fs::File::open(path).map_err(|e| Error::io(&name, e))?;
+    let mut archive = ar::Archive::new(file);
+    let mut members = Vec::new();
+    while let Some(entry) = archive.next_entry() {
+        let entry = entry.map_err(|e| bad(format!("corrupt ar archive: {e}")))?;
+        let member = String::from_utf8_lossy(entry.header().identifier())
+            .trim_end_matches('/')
+            .to_owned();
+        if member.starts_with("data.tar") {
+            if decompress::Format::from_suffix(&member).is_none() {
+                return Err(bad(format!(
+                    "{member} has unknown compression; supported: xz, zst, gz"
+                )));
+            }
+            let (_, reader) = decompress::open(entry).map_err(|e| bad(format!("{member}: {e}")))?;
+            let origin = format!("{name}:{member}");
+            return add_tar(tree, reader, prefix, strip_patterns, &origin);
+        }
+        members.push(member);
+    }
+    Err(bad(format!(
+        "no data.tar.* member (members: {})",
+        members.join(", ")
+    )))
+}
+
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+fn join(prefix: &str, path: &str) -> String {
+    match (prefix.is_empty(), path.is_empty()) {
+        (true, _) => path.to_owned(),
+        (false, true) => prefix.to_owned(),
+        (false, false) => format!("{prefix}/{path}"),
+    }
+}
+
+/// Adds every entry of a tar stream; `origin` names it in errors.
+pub fn add_tar(
+    tree: &mut Tree,
+    reader: impl Read,
+    prefix: &str,
+    strip_patterns: &[String],
+    origin: &str,
+) -> Result<(), Error> {
+    let bad = |message: String| Error::Input {
+        path: origin.to_owned(),
+        message,
+    };
+    let prefix = clean_path(prefix).map_err(|m| bad(format!("prefix {m}")))?;
+    let mut archive = tar::Archive::new(reader);
+    for entry in archive
+        .entries()
+        .map_err(|e| bad(format!("corrupt tar: {e}")))?
+    {
+        let mut entry = entry.map_err(|e| bad(format!("corrupt tar: {e}")))?;
+        let raw = String::from_utf8(entry.path_bytes().into_owned()).map_err(|e| {
+            bad(format!(
+                "entry name is not UTF-8: {:?}",
+                String::from_utf8_lossy(e.as_bytes())
+            ))
+        })?;
+        let rel = clean_path(&raw).map_err(|m| bad(format!("entry {m}")))?;
+        if !rel.is_empty() && strip::matches(strip_patterns, &rel) {
+            continue;
+        }
+        let path = join(&prefix, &rel);
+        let header = entry.header();
+        let mode = (header.mode().map_err(|e| bad(format!("{raw}: {e}")))? & 0o7777) as u16;
+        let kind = header.entry_type();
+        let node = match kind {
+            tar::EntryType::Directory => Node::Dir { mode },
+            tar::EntryType::Regular | tar::EntryType::Continuous => {
+                let mut bytes = Vec::with_capacity(entry.size() as usize);
+                entry
+                    .read_to_end(&mut bytes)
+                    .map_err(|e| bad(format!("{raw}: {e}")))?;
+                Node::File {
+                    mode,
+                    content: Content::Bytes(Arc::new(bytes)),
+                }
+            }
+            tar::EntryType::Symlink => {
+                let target = entry
+                    .link_name_bytes()
+                    .ok_or_else(|| bad(format!("{raw}: symlink without a target")))?;
+                Node::Symlink {
+                    target: target.into_owned(),
+                }
+            }
+            tar::EntryType::Link => {
+                let target = entry
+                    .link_name_bytes()
+                    .ok_or_else(|| bad(format!("{raw}: hard link without a target")))?;
+                let target = clean_path(&String::from_utf8_lossy(&target))
+                    .map_err(|m| bad(format!("{raw}: hard link to {m}")))?;
+                match tree.get(&join(&prefix, &target)).map(|i| &i.node) {
+                    Some(Node::File { content, .. }) => Node::File { mode, content: content.clone() },
+                    _ => return Err(bad(format!("{raw}: hard link to {target:?}, which is not a file earlier in the archive"))),
+                }
+            }
+            other => {
+                return Err(bad(format!(
+                    "{raw}: {other:?} entries (device nodes, fifos) are not supported in images"
+                )))
+            }
+        };
+        tree.insert(&path, node, origin)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tar_of(build: impl FnOnce(&mut tar::Builder<Vec<u8>>)) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        build(&mut b);
+        b.into_inner().unwrap()
+    }
+
+    fn header(kind: tar::EntryType, mode: u32, size: u64) -> tar::Header {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(kind);
+        h.set_mode(mode);
+        h.set_size(size);
+        h
+    }
+
+    #[test]
+    fn keeps_modes_links_and_copies_hard_links() {
+        let data = tar_of(|b| {
+            b.append_data(
+                &mut header(tar::EntryType::Directory, 0o755, 0),
+                "./usr/bin/",
+                &[][..],
+            )
+            .unwrap();
+            b.append_data(
+                &mut header(tar::EntryType::Regular, 0o4755, 3),
+                "./usr/bin/su",
+                &b"su!"[..],
+            )
+            .unwrap();
+            let mut l = header(tar::EntryType::Symlink, 0o777, 0);
+            b.append_link(&mut l, "./lib64/ld.so", "/lib/x86_64-linux-gnu/ld.so")
+                .unwrap();
+            let mut h = header(tar::EntryType::Link, 0o755, 0);
+            b.append_link(&mut h, "./usr/bin/su2", "./usr/bin/su")
+                .unwrap();
+        });
+        let mut tree = Tree::default();
+        add_tar(&mut tree, &data[..], "root", &[], "t.deb").unwrap();
+        assert!(matches!(
+            tree.get("root/usr/bin/su").unwrap().node,
+            Node::File { mode: 0o4755, .. }
+        ));
+        match &tree.get("root/lib64/ld.so").unwrap().node {
+            Node::Symlink { target } => assert_eq!(target, b"/lib/x86_64-linux-gnu/ld.so"),
+            other => panic!("{other:?}"),
+        }
+        match &tree.get("root/usr/bin/su2").unwrap().node {
+            Node::File { content, .. } => assert_eq!(&content.read().unwrap()[..], b"su!"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn hostile_entries_are_refused() {
+        for (name, kind, want) in [
+            ("../etc/passwd", tar::EntryType::Regular, "contains '..'"),
+            ("/etc/passwd", tar::EntryType::Regular, "is absolute"),
+            ("./dev/null", tar::EntryType::Char, "not supported"),
+            ("./run/fifo", tar::EntryType::Fifo, "not supported"),
+        ] {
+            let data = tar_of(|b| {
+                let mut h = header(kind, 0o644, 0);
+                // Raw names: the builder refuses '..' and absolute paths itself.
+                h.as_gnu_mut().unwrap().name[..name.len()].copy_from_slice(name.as_bytes());
+                h.set_cksum();
+                b.append(&h, &[][..]).unwrap();
+            });
+            let err = add_tar(&mut Tree::default(), &data[..], "", &[], "bad.deb")
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.starts_with("bad.deb: ") && err.contains(want),
+                "{name}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn dangling_hard_link_is_refused() {
+        let data = tar_of(|b| {
+            let mut h = header(tar::EntryType::Link, 0o644, 0);
+            b.append_link(&mut h, "./a", "./missing").unwrap();
+        });
+        let err = add_tar(&mut Tree::default(), &data[..], "", &[], "x.deb")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("hard link to \"missing\""), "{err}");
+    }
+
+    #[test]
+    fn strip_and_long_names() {
+        let long = format!("./usr/share/{}", "n".repeat(150)) + &format!("/{}", "m".repeat(150));
+        let data = tar_of(|b| {
+            b.append_data(
+                &mut header(tar::EntryType::Regular, 0o644, 1),
+                "./usr/share/doc/x",
+                &b"x"[..],
+            )
+            .unwrap();
+            b.append_data(
+                &mut header(tar::EntryType::Regular, 0o644, 1),
+                &long,
+                &b"y"[..],
+            )
+            .unwrap();
+        });
+        let mut tree = Tree::default();
+        add_tar(&mut tree, &data[..], "", &["usr/share/doc".into()], "x.deb").unwrap();
+        assert!(tree.get("usr/share/doc/x").is_none());
+        assert!(
+            tree.get(long.trim_start_matches("./")).is_some(),
+            "GNU long names are read"
+        );
+    }
+}

@@ -1,0 +1,98 @@
+//! The pack spec: what goes into an image, and how it is compressed.
+//!
+//! ```json
+//! {
+//!   "compression": {"algorithm": "zstd", "level": 15},
+//!   "block_size": 131072,
+//!   "mtime": 0,
+//!   "entries": [
+//!     {"type": "dir", "path": "common/root/etc"},
+//!     {"type": "file", "path": "common/root/etc/hosts", "source": "hosts", "mode": 420},
+//!     {"type": "symlink", "path": "lib", "target": "usr/lib"},
+//!     {"type": "deb", "source": "libc6.deb", "prefix": "libc/glibc2.35/x86_64/root",
+//!      "strip": ["usr/share/doc"]}
+//!   ]
+//! }
+//! ```
+//!
+//! Entry paths are relative to the image root; `source` paths are relative to
+//! the directory the tool runs in. Unknown keys are errors.
+
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// A compression algorithm and its level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "algorithm", rename_all = "lowercase", deny_unknown_fields)]
+pub enum Compression {
+    /// Levels 1..=22; mksquashfs's default is 15.
+    Zstd { level: u32 },
+    /// Presets 0..=9.
+    Xz { level: u32 },
+    /// Levels 1..=9.
+    Gzip { level: u32 },
+}
+
+impl Default for Compression {
+    fn default() -> Self {
+        Compression::Zstd { level: 15 }
+    }
+}
+
+fn default_block_size() -> u32 {
+    128 * 1024
+}
+
+/// The whole spec.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    #[serde(default)]
+    pub compression: Compression,
+    /// A power of two from 4 KiB to 1 MiB.
+    #[serde(default = "default_block_size")]
+    pub block_size: u32,
+    /// The one modification time of every inode and of the image.
+    #[serde(default)]
+    pub mtime: u32,
+    pub entries: Vec<Entry>,
+}
+
+/// One source of image content.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+pub enum Entry {
+    /// A directory (parents are made as needed, mode 0755).
+    Dir {
+        path: String,
+        #[serde(default = "dir_mode")]
+        mode: u16,
+    },
+    /// A regular file copied from `source`.
+    File {
+        path: String,
+        source: PathBuf,
+        #[serde(default = "file_mode")]
+        mode: u16,
+    },
+    /// A symlink, whose target is stored verbatim.
+    Symlink { path: String, target: String },
+    /// Every entry of a .deb's data.tar, under `prefix`, minus `strip`.
+    Deb {
+        source: PathBuf,
+        #[serde(default)]
+        prefix: String,
+        /// '/'-separated patterns; `*` matches one component; a match drops
+        /// the path and everything below it.
+        #[serde(default)]
+        strip: Vec<String>,
+    },
+}
+
+fn dir_mode() -> u16 {
+    0o755
+}
+
+fn file_mode() -> u16 {
+    0o644
+}
