@@ -17,3 +17,12 @@ extracted tree of the runtime's repository is for inspection and for tests.""",
         "root_files": "depset of File: the extracted tree, for tests and inspection.",
     },
 )
+
+SquashfsInfo = provider(
+    doc = "A SquashFS image made by `sqfs_image` or `runtime_squashfs`.",
+    fields = {
+        "image": "File: the image.",
+        "spec": "File: the sqfs_pack spec it was made from (paths relative to the execroot).",
+        "runtimes": "list of RuntimeInfo: the runtimes packed into it (empty for a generic image).",
+    },
+)

@@ -229,15 +229,16 @@ impl RuntimeManifest {
     }
 
     /// Checks the manifest against the runtime tree at `root`: every mount
-    /// source is a directory there, and every interpreter resolves to a file,
+    /// source is a directory or a file there, and every interpreter resolves to a file,
     /// following symlinks as the runtime would see them (absolute targets are
     /// resolved inside `root`).
     pub fn check_tree(&self, root: &Path) -> Result<(), Error> {
         for mount in &self.mounts {
+            // A directory, or a file (the loader, where its directory is not mounted).
             let path = resolve_in_root(root, &mount.source)?;
-            if !path.is_dir() {
+            if !path.is_dir() && !path.is_file() {
                 return Err(invalid(format!(
-                    "mount source {:?} is not a directory in {}",
+                    "mount source {:?} is neither a directory nor a file in {}",
                     mount.source,
                     root.display()
                 )));

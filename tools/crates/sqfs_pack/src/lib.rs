@@ -57,6 +57,60 @@ impl Spec {
     }
 }
 
+/// Adds a directory tree from disk under `prefix`, in sorted order.
+fn add_tree(tree: &mut Tree, prefix: &str, source: &Path) -> Result<(), Error> {
+    let origin = source.display().to_string();
+    let mut stack = vec![(source.to_path_buf(), prefix.to_owned())];
+    tree.insert(prefix, Node::Dir { mode: 0o755 }, &origin)?;
+    while let Some((dir, at)) = stack.pop() {
+        let mut children: Vec<_> = std::fs::read_dir(&dir)
+            .map_err(|e| Error::io(dir.display(), e))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| Error::io(dir.display(), e))?;
+        children.sort_by_key(|c| c.file_name());
+        for child in children {
+            let name = child.file_name().into_string().map_err(|n| Error::Input {
+                path: origin.clone(),
+                message: format!("{n:?} is not UTF-8"),
+            })?;
+            let path = clean_path(&format!("{at}/{name}")).map_err(|m| Error::Input {
+                path: origin.clone(),
+                message: m,
+            })?;
+            let meta = std::fs::symlink_metadata(child.path())
+                .map_err(|e| Error::io(child.path().display(), e))?;
+            let node = if meta.file_type().is_symlink() {
+                let target = std::fs::read_link(child.path())
+                    .map_err(|e| Error::io(child.path().display(), e))?;
+                Node::Symlink {
+                    target: target.into_os_string().into_encoded_bytes(),
+                }
+            } else if meta.is_dir() {
+                stack.push((child.path(), path.clone()));
+                Node::Dir { mode: 0o755 }
+            } else if meta.is_file() {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = if meta.permissions().mode() & 0o100 != 0 {
+                    0o755
+                } else {
+                    0o644
+                };
+                Node::File {
+                    mode,
+                    content: Content::Path(child.path()),
+                }
+            } else {
+                return Err(Error::Input {
+                    path: child.path().display().to_string(),
+                    message: "not a file, directory or symlink".into(),
+                });
+            };
+            tree.insert(&path, node, &origin)?;
+        }
+    }
+    Ok(())
+}
+
 /// Gathers the spec's entries into a tree; `base` resolves relative sources.
 pub fn build_tree(spec: &Spec, base: &Path) -> Result<Tree, Error> {
     let mut tree = Tree::default();
@@ -101,7 +155,156 @@ pub fn build_tree(spec: &Spec, base: &Path) -> Result<Tree, Error> {
                 prefix,
                 strip,
             } => deb::add_deb(&mut tree, &base.join(source), prefix, strip)?,
+            Entry::Tar {
+                source,
+                prefix,
+                strip,
+            } => {
+                let source = base.join(source);
+                let name = source.display().to_string();
+                let file = std::fs::File::open(&source).map_err(|e| Error::io(&name, e))?;
+                let (_, reader) = decompress::open(file).map_err(|e| Error::Input {
+                    path: name.clone(),
+                    message: e.to_string(),
+                })?;
+                deb::add_tar(&mut tree, reader, prefix, strip, &name)?
+            }
+            Entry::Tree { path, source } => add_tree(&mut tree, &at(path)?, &base.join(source))?,
         }
     }
     Ok(tree)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::os::unix::fs::{symlink, PermissionsExt};
+
+    fn spec(entries: Vec<Entry>) -> Spec {
+        Spec {
+            compression: Compression::Zstd { level: 3 },
+            block_size: 4096,
+            mtime: 0,
+            entries,
+        }
+    }
+
+    /// A source directory with a file, an executable, a link and a subdir.
+    fn source_dir() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("hosts"), "127.0.0.1 localhost\n").unwrap();
+        std::fs::create_dir(dir.path().join("bin")).unwrap();
+        std::fs::write(dir.path().join("bin/tool"), vec![7u8; 50_000]).unwrap();
+        std::fs::set_permissions(
+            dir.path().join("bin/tool"),
+            std::fs::Permissions::from_mode(0o700),
+        )
+        .unwrap();
+        symlink("/usr/bin/tool", dir.path().join("bin/link")).unwrap();
+        dir
+    }
+
+    fn image(spec: &Spec, base: &Path, threads: usize) -> Vec<u8> {
+        let tree = build_tree(spec, base).unwrap();
+        let mut out = std::io::Cursor::new(Vec::new());
+        let stats = write_image(&tree, spec, threads, &mut out).unwrap();
+        let mut bytes = out.into_inner();
+        bytes.truncate(stats.bytes as usize);
+        bytes
+    }
+
+    #[test]
+    fn same_bytes_for_any_thread_count_and_umask() {
+        let src = source_dir();
+        let s = spec(vec![
+            Entry::Tree {
+                path: "opt".into(),
+                source: src.path().into(),
+            },
+            Entry::File {
+                path: "etc/hosts".into(),
+                source: "hosts".into(),
+                mode: 0o644,
+            },
+            Entry::Symlink {
+                path: "lib".into(),
+                target: "usr/lib".into(),
+            },
+        ]);
+        let one = image(&s, src.path(), 1);
+        assert_eq!(&one[..4], b"hsqs");
+        assert_eq!(one.len() % 4096, 0, "padded to 4 KiB");
+        for threads in [2, 8] {
+            assert!(one == image(&s, src.path(), threads), "threads={threads}");
+        }
+        // Another umask on the sources: modes are normalized.
+        std::fs::set_permissions(
+            src.path().join("bin/tool"),
+            std::fs::Permissions::from_mode(0o755),
+        )
+        .unwrap();
+        assert!(one == image(&s, src.path(), 2));
+    }
+
+    #[test]
+    fn tar_entries_and_missing_sources() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_gnu();
+        h.set_size(2);
+        h.set_mode(0o600);
+        b.append_data(&mut h, "a/b.txt", &b"hi"[..]).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(&b.into_inner().unwrap()).unwrap();
+        std::fs::write(dir.path().join("x.tar.gz"), gz.finish().unwrap()).unwrap();
+        let s = spec(vec![Entry::Tar {
+            source: "x.tar.gz".into(),
+            prefix: "p".into(),
+            strip: vec![],
+        }]);
+        let tree = build_tree(&s, dir.path()).unwrap();
+        assert!(matches!(
+            tree.get("p/a/b.txt").unwrap().node,
+            Node::File { mode: 0o600, .. }
+        ));
+
+        let s = spec(vec![Entry::File {
+            path: "x".into(),
+            source: "missing".into(),
+            mode: 0o644,
+        }]);
+        let err = build_tree(&s, dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("missing") && err.contains("No such file"),
+            "{err}"
+        );
+        let s = spec(vec![Entry::Dir {
+            path: "../x".into(),
+            mode: 0o755,
+        }]);
+        assert!(build_tree(&s, dir.path())
+            .unwrap_err()
+            .to_string()
+            .contains("'..'"));
+    }
+
+    #[test]
+    fn bad_settings_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let tree = Tree::default();
+        let mut s = spec(vec![]);
+        s.block_size = 5000;
+        let err = write_image(&tree, &s, 1, std::io::Cursor::new(Vec::new()))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("power of two"), "{err}");
+        s.block_size = 4096;
+        s.compression = Compression::Zstd { level: 23 };
+        assert!(write_image(&tree, &s, 1, std::io::Cursor::new(Vec::new())).is_err());
+        let path = dir.path().join("spec.json");
+        std::fs::write(&path, r#"{"entries": [], "compresion": {}}"#).unwrap();
+        let err = Spec::read(&path).unwrap_err().to_string();
+        assert!(err.contains("unknown field `compresion`"), "{err}");
+    }
 }

@@ -10,7 +10,9 @@
 //!     {"type": "file", "path": "common/root/etc/hosts", "source": "hosts", "mode": 420},
 //!     {"type": "symlink", "path": "lib", "target": "usr/lib"},
 //!     {"type": "deb", "source": "libc6.deb", "prefix": "libc/glibc2.35/x86_64/root",
-//!      "strip": ["usr/share/doc"]}
+//!      "strip": ["usr/share/doc"]},
+//!     {"type": "tar", "source": "extra.tar.zst", "prefix": "opt"},
+//!     {"type": "tree", "path": "opt/tool", "source": "bazel-out/tool_dir"}
 //!   ]
 //! }
 //! ```
@@ -77,6 +79,18 @@ pub enum Entry {
     },
     /// A symlink, whose target is stored verbatim.
     Symlink { path: String, target: String },
+    /// Every entry of a tar archive (plain, xz, zst or gz), under `prefix`, minus `strip`.
+    Tar {
+        source: PathBuf,
+        #[serde(default)]
+        prefix: String,
+        #[serde(default)]
+        strip: Vec<String>,
+    },
+    /// A directory tree from disk, under `path`. Modes are normalized (0755
+    /// for directories and executables, 0644 otherwise) so that the umask
+    /// does not leak in; symlinks are kept verbatim.
+    Tree { path: String, source: PathBuf },
     /// Every entry of a .deb's data.tar, under `prefix`, minus `strip`.
     Deb {
         source: PathBuf,

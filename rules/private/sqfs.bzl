@@ -1,0 +1,222 @@
+"""SquashFS images: the sqfs_pack action, `sqfs_image` and `runtime_squashfs`."""
+
+load("//rules:providers.bzl", "RuntimeInfo", "SquashfsInfo")
+
+_DEFAULT_LEVELS = {"gzip": 9, "xz": 6, "zstd": 15}
+
+COMPRESSION_ATTRS = {
+    "block_size": attr.int(default = 131072, doc = "Data block size: a power of two from 4096 to 1048576."),
+    "compression": attr.string(default = "zstd", values = ["zstd", "xz", "gzip"], doc = "Block compression."),
+    "level": attr.int(default = -1, doc = "Compression level; -1 picks mksquashfs's default (zstd 15, xz 6, gzip 9)."),
+    "mtime": attr.int(default = 0, doc = "The one modification time of every inode."),
+    "_tool": attr.label(
+        default = Label("//tools/cli:actiond_tool"),
+        executable = True,
+        cfg = "exec",
+    ),
+}
+
+def sqfs_pack_action(ctx, out, entries, inputs, mnemonic = "SqfsPack"):
+    """Registers the action that packs `entries` into the image `out`.
+
+    Reusable by other rules: it needs COMPRESSION_ATTRS among the rule's attrs.
+
+    Args:
+      ctx: the rule context.
+      out: the image File to write.
+      entries: sqfs_pack spec entries (dicts; paths relative to the execroot).
+      inputs: every File the entries read.
+      mnemonic: the action's mnemonic.
+
+    Returns:
+      The spec File.
+    """
+    level = ctx.attr.level if ctx.attr.level >= 0 else _DEFAULT_LEVELS[ctx.attr.compression]
+    spec = ctx.actions.declare_file(out.basename + ".spec.json", sibling = out)
+    ctx.actions.write(spec, json.encode_indent({
+        "block_size": ctx.attr.block_size,
+        "compression": {"algorithm": ctx.attr.compression, "level": level},
+        "entries": entries,
+        "mtime": ctx.attr.mtime,
+    }, indent = "  ") + "\n")
+    args = ctx.actions.args()
+    args.add("sqfs-pack")
+    args.add("--spec", spec)
+    args.add("--out", out)
+    ctx.actions.run(
+        executable = ctx.executable._tool,
+        arguments = [args],
+        inputs = depset([spec], transitive = [inputs]),
+        outputs = [out],
+        mnemonic = mnemonic,
+        progress_message = "Packing SquashFS image %{output}",
+    )
+    return spec
+
+def _mode(ctx, path):
+    text = ctx.attr.modes.get(path, "0644")
+    if not text or any([c not in "01234567" for c in text.elems()]):
+        fail("{}: modes[{}] = {} is not an octal mode such as \"0755\"".format(ctx.label, repr(path), repr(text)))
+    value = 0
+    for c in text.elems():
+        value = value * 8 + int(c)
+    return value
+
+def _single_file(ctx, target, attr_name):
+    files = target.files.to_list()
+    if len(files) != 1:
+        fail("{}: {} {} must be exactly one file, not {}".format(ctx.label, attr_name, target.label, len(files)))
+    return files[0]
+
+def _sqfs_image_impl(ctx):
+    entries = []
+    inputs = []
+    for path in ctx.attr.dirs:
+        entries.append({"type": "dir", "path": path, "mode": 493})
+    for target, path in ctx.attr.files.items():
+        f = _single_file(ctx, target, "files")
+        entries.append({"type": "file", "path": path, "source": f.path, "mode": _mode(ctx, path)})
+        inputs.append(f)
+    for path, target in sorted(ctx.attr.symlinks.items()):
+        entries.append({"type": "symlink", "path": path, "target": target})
+    for target, path in ctx.attr.trees.items():
+        for f in target.files.to_list():
+            entries.append({"type": "tree", "path": path, "source": f.path})
+            inputs.append(f)
+    for attr_name, kind in [("tars", "tar"), ("debs", "deb")]:
+        for target, prefix in getattr(ctx.attr, attr_name).items():
+            f = _single_file(ctx, target, attr_name)
+            entries.append({"type": kind, "source": f.path, "prefix": prefix, "strip": ctx.attr.strip})
+            inputs.append(f)
+    for path in ctx.attr.modes:
+        if path not in ctx.attr.files.values():
+            fail("{}: modes names {}, which is not a path in files".format(ctx.label, repr(path)))
+    out = ctx.actions.declare_file(ctx.label.name + ".sqfs")
+    spec = sqfs_pack_action(ctx, out, entries, depset(inputs))
+    return [
+        DefaultInfo(files = depset([out])),
+        SquashfsInfo(image = out, spec = spec, runtimes = []),
+        OutputGroupInfo(spec = depset([spec])),
+    ]
+
+sqfs_image = rule(
+    implementation = _sqfs_image_impl,
+    doc = """A reproducible SquashFS image of files, directories, symlinks, tars and .debs.
+
+Tars and .debs are streamed, never extracted; symlink targets and modes are
+kept verbatim; every inode gets uid/gid 0 and one mtime. Two sources giving
+the same path differently fail the build, naming both.
+
+Example:
+
+```starlark
+load("@rules_actiond//rules:squashfs.bzl", "sqfs_image")
+
+sqfs_image(
+    name = "tools",
+    files = {":tool": "bin/tool", "hosts.txt": "etc/hosts"},
+    modes = {"bin/tool": "0755"},
+    symlinks = {"usr/bin/tool": "/bin/tool"},
+    debs = {"@zlib1g_deb//file": "zlib"},
+    compression = "zstd",
+    level = 15,
+)
+```
+""",
+    attrs = dict(COMPRESSION_ATTRS, **{
+        "debs": attr.label_keyed_string_dict(allow_files = [".deb"], doc = ".deb -> prefix; its data.tar goes below the prefix."),
+        "dirs": attr.string_list(doc = "Empty directories (mode 0755)."),
+        "files": attr.label_keyed_string_dict(allow_files = True, doc = "File -> image path."),
+        "modes": attr.string_dict(doc = "Image path of a file -> octal mode; default \"0644\"."),
+        "strip": attr.string_list(doc = "Patterns removed from tars and .debs (`*` matches one path component)."),
+        "symlinks": attr.string_dict(doc = "Image path -> target, stored verbatim."),
+        "tars": attr.label_keyed_string_dict(allow_files = True, doc = "Tar (plain, .gz, .xz, .zst) -> prefix."),
+        "trees": attr.label_keyed_string_dict(allow_files = True, doc = "Directory (a tree artifact) -> image path; modes are normalized."),
+    }),
+    provides = [SquashfsInfo],
+)
+
+def runtime_entries(runtime, prefix):
+    """The sqfs_pack entries that put a runtime below `prefix`.
+
+    Args:
+      runtime: a RuntimeInfo.
+      prefix: the image directory, e.g. `libc/glibc2.35/x86_64`.
+
+    Returns:
+      (entries, input Files).
+    """
+    entries = [{"type": "dir", "path": prefix + "/root", "mode": 493}]
+    for deb in runtime.debs:
+        entries.append({"type": "deb", "source": deb.path, "prefix": prefix + "/root", "strip": runtime.strip})
+    for link, target in sorted(runtime.symlinks.items()):
+        entries.append({"type": "symlink", "path": prefix + "/root/" + link, "target": target})
+    entries.append({"type": "file", "path": prefix + "/runtime_manifest.json", "source": runtime.manifest.path, "mode": 420})
+    return entries, runtime.debs + [runtime.manifest]
+
+def _runtime_squashfs_impl(ctx):
+    entries = [
+        {"type": "dir", "path": "common/root/etc", "mode": 493},
+        {"type": "file", "path": "common/root/etc/hosts", "source": ctx.file.hosts.path, "mode": 420},
+        {"type": "file", "path": "common/root/etc/nsswitch.conf", "source": ctx.file.nsswitch_conf.path, "mode": 420},
+    ]
+    inputs = [ctx.file.hosts, ctx.file.nsswitch_conf]
+    runtimes = []
+    seen = {}
+    for target in ctx.attr.runtimes:
+        rt = target[RuntimeInfo]
+        key = (rt.name, rt.arch)
+        if key in seen:
+            fail("{}: runtimes {} and {} are both {} {}".format(ctx.label, seen[key], target.label, rt.name, rt.arch))
+        seen[key] = target.label
+        if ctx.attr.arch and rt.arch != ctx.attr.arch:
+            fail("{}: runtime {} is {}, but this image is for {}".format(ctx.label, target.label, rt.arch, ctx.attr.arch))
+        more, files = runtime_entries(rt, "libc/{}/{}".format(rt.name, rt.arch))
+        entries += more
+        inputs += files
+        runtimes.append(rt)
+    out = ctx.actions.declare_file(ctx.label.name + ".sqfs")
+    spec = sqfs_pack_action(ctx, out, entries, depset(inputs), mnemonic = "RuntimeSquashfs")
+    return [
+        DefaultInfo(files = depset([out])),
+        SquashfsInfo(image = out, spec = spec, runtimes = runtimes),
+        OutputGroupInfo(spec = depset([spec])),
+    ]
+
+runtime_squashfs = rule(
+    implementation = _runtime_squashfs_impl,
+    doc = """The runtimes image an executor mounts: one SquashFS with
+
+```
+common/root/etc/hosts
+common/root/etc/nsswitch.conf
+libc/<name>/<arch>/root/...                 the runtime, streamed from its .debs
+libc/<name>/<arch>/runtime_manifest.json
+```
+
+The action's inputs are the .debs and manifests, not the thousands of
+extracted files, so it runs remotely as well as locally.
+
+Example:
+
+```starlark
+load("@rules_actiond//rules:squashfs.bzl", "runtime_squashfs")
+
+runtime_squashfs(
+    name = "runtimes_x86_64",
+    arch = "x86_64",
+    runtimes = [
+        "@rules_actiond//runtimes:glibc2.35_x86_64",
+        "@rules_actiond//runtimes:glibc2.39_x86_64",
+    ],
+)
+```
+""",
+    attrs = dict(COMPRESSION_ATTRS, **{
+        "arch": attr.string(values = ["", "x86_64", "aarch64"], doc = "If set, every runtime must be of this arch."),
+        "hosts": attr.label(allow_single_file = True, default = Label("//runtimes:hosts"), doc = "common/root/etc/hosts."),
+        "nsswitch_conf": attr.label(allow_single_file = True, default = Label("//runtimes:nsswitch.conf"), doc = "common/root/etc/nsswitch.conf."),
+        "runtimes": attr.label_list(providers = [RuntimeInfo], mandatory = True, doc = "Runtime targets (RuntimeInfo)."),
+    }),
+    provides = [SquashfsInfo],
+)
