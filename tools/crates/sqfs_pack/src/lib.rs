@@ -73,7 +73,12 @@ fn add_tree(tree: &mut Tree, prefix: &str, source: &Path) -> Result<(), Error> {
                 path: origin.clone(),
                 message: format!("{n:?} is not UTF-8"),
             })?;
-            let path = clean_path(&format!("{at}/{name}")).map_err(|m| Error::Input {
+            let path = clean_path(&if at.is_empty() {
+                name.clone()
+            } else {
+                format!("{at}/{name}")
+            })
+            .map_err(|m| Error::Input {
                 path: origin.clone(),
                 message: m,
             })?;

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Benchmarks sqfs_pack against mksquashfs, side by side on this machine.
+#
+# Usage: tools/benchmarks/sqfs_pack.sh [RUNS]      (default 5; medians reported)
+#
+# Needs: cargo, squashfs-tools, dpkg-deb, GNU time (apt-get install
+# squashfs-tools time), and the amd64 runtime .debs, which it takes from
+# Bazel's output base (./bazelw build //runtimes:runtimes_squashfs_x86_64 first).
+#
+# 1. tree -> image: sqfs_pack (spec entry "tree") against
+#    mksquashfs -comp zstd -Xcompression-level 15 -b 128K -processors N,
+#    on each amd64 runtime, the three together, and a large tree
+#    ($LARGE_TREE, default /usr/lib/jvm).
+# 2. .debs -> image: sqfs_pack streaming the .debs against dpkg-deb -x
+#    followed by the same mksquashfs.
+# Both report the median wall time, the ratio, output sizes and peak RSS.
+set -euo pipefail
+runs=${1:-5}
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+procs=$(nproc)
+level=15
+work=$(mktemp -d /tmp/sqfs-bench.XXXXXX)
+trap 'rm -rf "${work}"' EXIT
+
+(cd "${repo}/tools" && cargo build --release --locked -q -p actiond_tool)
+tool="${repo}/tools/target/release/actiond-tool"
+debs_dir=$(cd "${repo}" && ./bazelw info output_base 2>/dev/null)/external
+strip=(usr/share/doc usr/share/info usr/share/lintian usr/share/locale usr/share/man "lib/*/gconv" "usr/lib/*/gconv")
+
+# median of numbers on stdin
+median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+
+# measure NAME CMD...: runs CMD $runs times; prints "median_seconds max_rss_kb"
+measure() {
+  local name=$1
+  shift
+  : >"${work}/${name}.times"
+  for _ in $(seq "${runs}"); do
+    rm -f "${work}/out.sqfs"
+    sync
+    /usr/bin/time -f "%e %M" -o "${work}/t" "$@" >/dev/null 2>&1
+    cat "${work}/t" >>"${work}/${name}.times"
+  done
+  echo "$(cut -d' ' -f1 "${work}/${name}.times" | median) $(cut -d' ' -f2 "${work}/${name}.times" | sort -n | tail -n1)"
+}
+
+mksquashfs_opts=(-noappend -quiet -no-progress -comp zstd -Xcompression-level "${level}"
+  -b 131072 -processors "${procs}" -all-root -mkfs-time 0 -all-time 0 -no-xattrs)
+
+row() { # LABEL OURS THEIRS OUR_SIZE THEIR_SIZE
+  read -r ot orss <<<"$2"
+  read -r mt mrss <<<"$3"
+  printf "| %s | %.2f s | %.2f s | **%.2f×** | %s | %s | %.4f | %d MiB | %d MiB |\n" \
+    "$1" "${ot}" "${mt}" "$(echo "${ot} / ${mt}" | bc -l)" "$4" "$5" "$(echo "$4 / $5" | bc -l)" \
+    $((orss / 1024)) $((mrss / 1024))
+}
+
+header() {
+  echo "| input | sqfs_pack | mksquashfs | time ratio | sqfs_pack bytes | mksquashfs bytes | size ratio | sqfs_pack peak RSS | mksquashfs peak RSS |"
+  echo "|---|---|---|---|---|---|---|---|---|"
+}
+
+declare -A debs
+for v in 2.31 2.35 2.39; do
+  debs[$v]=$(ls "${debs_dir}"/_main~glibc~glibc_runtime_glibc${v}_x86_64/debs/*.deb)
+done
+
+# Extracted, stripped trees for part 1.
+for v in 2.31 2.35 2.39; do
+  mkdir -p "${work}/tree-${v}"
+  for d in ${debs[$v]}; do dpkg-deb -x "${d}" "${work}/tree-${v}"; done
+  for s in "${strip[@]}"; do (cd "${work}/tree-${v}" && rm -rf ${s}); done
+done
+mkdir -p "${work}/tree-all"
+for v in 2.31 2.35 2.39; do cp -a "${work}/tree-${v}" "${work}/tree-all/glibc${v}"; done
+
+echo "## 1. tree -> image (zstd-${level}, 128 KiB blocks, ${procs} threads, ${runs} runs, medians)"
+echo
+header
+for input in 2.31 2.35 2.39 all usrlib; do
+  if [[ "${input}" == usrlib ]]; then dir=${LARGE_TREE:-/usr/lib/jvm}; label="${dir} ($(du -sh "${dir}" | cut -f1))"; else dir="${work}/tree-${input}"; label="glibc ${input} ($(du -sh "${dir}" | cut -f1))"; fi
+  printf '{"compression": {"algorithm": "zstd", "level": %d}, "entries": [{"type": "tree", "path": "", "source": "%s"}]}\n' "${level}" "${dir}" >"${work}/spec.json"
+  ours=$(measure "ours-${input}" "${tool}" sqfs-pack --spec "${work}/spec.json" --out "${work}/out.sqfs" --threads "${procs}")
+  our_size=$(stat -c %s "${work}/out.sqfs")
+  theirs=$(measure "theirs-${input}" mksquashfs "${dir}" "${work}/out.sqfs" "${mksquashfs_opts[@]}")
+  their_size=$(stat -c %s "${work}/out.sqfs")
+  row "${label}" "${ours}" "${theirs}" "${our_size}" "${their_size}"
+done
+
+echo
+echo "## 2. .debs -> image (the three amd64 runtimes with companions)"
+echo
+header
+{
+  printf '{"compression": {"algorithm": "zstd", "level": %d}, "entries": [' "${level}"
+  sep=""
+  for v in 2.31 2.35 2.39; do
+    for d in ${debs[$v]}; do
+      printf '%s{"type": "deb", "source": "%s", "prefix": "glibc%s", "strip": [%s]}' "${sep}" "${d}" "${v}" \
+        "$(printf '"%s",' "${strip[@]}" | sed 's/,$//')"
+      sep=", "
+    done
+  done
+  printf ']}\n'
+} >"${work}/debs.json"
+# The reference: extract with dpkg-deb, strip, then mksquashfs, as one script.
+{
+  echo 'set -e'
+  echo "rm -rf '${work}/x'"
+  for v in 2.31 2.35 2.39; do
+    echo "mkdir -p '${work}/x/glibc${v}'"
+    for d in ${debs[$v]}; do echo "dpkg-deb -x '${d}' '${work}/x/glibc${v}'"; done
+    echo "cd '${work}/x/glibc${v}' && rm -rf ${strip[*]}"
+  done
+  echo "mksquashfs '${work}/x' '${work}/out.sqfs' ${mksquashfs_opts[*]}"
+} >"${work}/extract_and_pack.sh"
+ours=$(measure ours-debs "${tool}" sqfs-pack --spec "${work}/debs.json" --out "${work}/out.sqfs" --threads "${procs}")
+our_size=$(stat -c %s "${work}/out.sqfs")
+theirs=$(measure theirs-debs bash "${work}/extract_and_pack.sh")
+their_size=$(stat -c %s "${work}/out.sqfs")
+row "3 runtimes, $(echo ${debs[2.31]} ${debs[2.35]} ${debs[2.39]} | wc -w) .debs" "${ours}" "${theirs}" "${our_size}" "${their_size}"
