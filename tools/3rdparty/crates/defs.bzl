@@ -342,6 +342,7 @@ _NORMAL_DEPENDENCIES = {
             "sha2": Label("@crates__sha2-0.10.9//:sha2"),
             "tar": Label("@crates__tar-0.4.46//:tar"),
             "thiserror": Label("@crates__thiserror-2.0.21//:thiserror"),
+            "zstd": Label("@crates__zstd-0.13.4//:zstd"),
         },
     },
     "tools/crates/zstd_compress": {

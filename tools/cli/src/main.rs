@@ -128,9 +128,9 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::SqfsPack { spec, out, threads } => {
             let parsed = sqfs_pack::Spec::read(&spec)?;
-            let tree = sqfs_pack::build_tree(&parsed, std::path::Path::new("."))?;
             let threads = threads
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            let tree = sqfs_pack::build_tree(&parsed, std::path::Path::new("."), threads)?;
             let mut file = atomic_file::AtomicFile::create(&out)?;
             let stats = sqfs_pack::write_image(&tree, &parsed, threads, &mut file)
                 .with_context(|| format!("{}", out.display()))?;

@@ -16,6 +16,23 @@ use std::sync::Arc;
 
 const AR_MAGIC: &[u8] = b"!<arch>\n";
 
+/// The entries of one archive, read (possibly on another thread) before
+/// they are added to the tree in spec order.
+pub struct Archive {
+    origin: String,
+    entries: Vec<(String, Node)>,
+}
+
+impl Archive {
+    /// Adds the entries to `tree`, in archive order.
+    pub fn add_to(self, tree: &mut Tree) -> Result<(), Error> {
+        for (path, node) in self.entries {
+            tree.insert(&path, node, &self.origin)?;
+        }
+        Ok(())
+    }
+}
+
 /// Adds the data of the .deb at `path` to `tree` under `prefix`, minus `strip`.
 pub fn add_deb(
     tree: &mut Tree,
@@ -23,6 +40,11 @@ pub fn add_deb(
     prefix: &str,
     strip_patterns: &[String],
 ) -> Result<(), Error> {
+    read_deb(path, prefix, strip_patterns)?.add_to(tree)
+}
+
+/// Reads the data of the .deb at `path`, under `prefix`, minus `strip`.
+pub fn read_deb(path: &Path, prefix: &str, strip_patterns: &[String]) -> Result<Archive, Error> {
     let name = path.display().to_string();
     let bad = |message: String| Error::Input {
         path: name.clone(),
@@ -52,7 +74,7 @@ pub fn add_deb(
             }
             let (_, reader) = decompress::open(entry).map_err(|e| bad(format!("{member}: {e}")))?;
             let origin = format!("{name}:{member}");
-            return add_tar(tree, reader, prefix, strip_patterns, &origin);
+            return read_tar(reader, prefix, strip_patterns, &origin);
         }
         members.push(member);
     }
@@ -89,6 +111,18 @@ pub fn add_tar(
     strip_patterns: &[String],
     origin: &str,
 ) -> Result<(), Error> {
+    read_tar(reader, prefix, strip_patterns, origin)?.add_to(tree)
+}
+
+/// Reads every entry of a tar stream; `origin` names it in errors.
+pub fn read_tar(
+    reader: impl Read,
+    prefix: &str,
+    strip_patterns: &[String],
+    origin: &str,
+) -> Result<Archive, Error> {
+    let mut entries: Vec<(String, Node)> = Vec::new();
+    let mut files: std::collections::HashMap<String, Content> = std::collections::HashMap::new();
     let bad = |message: String| Error::Input {
         path: origin.to_owned(),
         message,
@@ -140,8 +174,8 @@ pub fn add_tar(
                     .ok_or_else(|| bad(format!("{raw}: hard link without a target")))?;
                 let target = clean_path(&String::from_utf8_lossy(&target))
                     .map_err(|m| bad(format!("{raw}: hard link to {m}")))?;
-                match tree.get(&join(&prefix, &target)).map(|i| &i.node) {
-                    Some(Node::File { content, .. }) => Node::File { mode, content: content.clone() },
+                match files.get(&join(&prefix, &target)) {
+                    Some(content) => Node::File { mode, content: content.clone() },
                     _ => return Err(bad(format!("{raw}: hard link to {target:?}, which is not a file earlier in the archive"))),
                 }
             }
@@ -151,9 +185,15 @@ pub fn add_tar(
                 )))
             }
         };
-        tree.insert(&path, node, origin)?;
+        if let Node::File { content, .. } = &node {
+            files.insert(path.clone(), content.clone());
+        }
+        entries.push((path, node));
     }
-    Ok(())
+    Ok(Archive {
+        origin: origin.to_owned(),
+        entries,
+    })
 }
 
 #[cfg(test)]

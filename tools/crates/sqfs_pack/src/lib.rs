@@ -116,12 +116,64 @@ fn add_tree(tree: &mut Tree, prefix: &str, source: &Path) -> Result<(), Error> {
     Ok(())
 }
 
+/// Reads a tar or .deb entry's archive (on a worker thread).
+fn read_archive(entry: &Entry, base: &Path) -> Option<Result<deb::Archive, Error>> {
+    match entry {
+        Entry::Deb {
+            source,
+            prefix,
+            strip,
+        } => Some(deb::read_deb(&base.join(source), prefix, strip)),
+        Entry::Tar {
+            source,
+            prefix,
+            strip,
+        } => Some((|| {
+            let source = base.join(source);
+            let name = source.display().to_string();
+            let file = std::fs::File::open(&source).map_err(|e| Error::io(&name, e))?;
+            let (_, reader) = decompress::open(file).map_err(|e| Error::Input {
+                path: name.clone(),
+                message: e.to_string(),
+            })?;
+            deb::read_tar(reader, prefix, strip, &name)
+        })()),
+        _ => None,
+    }
+}
+
 /// Gathers the spec's entries into a tree; `base` resolves relative sources.
-pub fn build_tree(spec: &Spec, base: &Path) -> Result<Tree, Error> {
+///
+/// Tars and .debs are read (and decompressed) on `threads` threads, then
+/// added in spec order, so the tree does not depend on the thread count.
+pub fn build_tree(spec: &Spec, base: &Path, threads: usize) -> Result<Tree, Error> {
+    let slots: Vec<std::sync::Mutex<Option<Result<deb::Archive, Error>>>> = spec
+        .entries
+        .iter()
+        .map(|_| std::sync::Mutex::new(None))
+        .collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..threads.max(1) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(entry) = spec.entries.get(i) else {
+                    break;
+                };
+                if let Some(read) = read_archive(entry, base) {
+                    *slots[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(read);
+                }
+            });
+        }
+    });
     let mut tree = Tree::default();
-    for (i, entry) in spec.entries.iter().enumerate() {
+    for (i, (entry, slot)) in spec.entries.iter().zip(slots).enumerate() {
         let at =
             |path: &str| clean_path(path).map_err(|m| Error::Spec(format!("entry {i}: path {m}")));
+        if let Some(archive) = slot.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            archive?.add_to(&mut tree)?;
+            continue;
+        }
         match entry {
             Entry::Dir { path, mode } => tree.insert(
                 &at(path)?,
@@ -155,26 +207,8 @@ pub fn build_tree(spec: &Spec, base: &Path) -> Result<Tree, Error> {
                 },
                 &format!("spec entry {i} (symlink)"),
             )?,
-            Entry::Deb {
-                source,
-                prefix,
-                strip,
-            } => deb::add_deb(&mut tree, &base.join(source), prefix, strip)?,
-            Entry::Tar {
-                source,
-                prefix,
-                strip,
-            } => {
-                let source = base.join(source);
-                let name = source.display().to_string();
-                let file = std::fs::File::open(&source).map_err(|e| Error::io(&name, e))?;
-                let (_, reader) = decompress::open(file).map_err(|e| Error::Input {
-                    path: name.clone(),
-                    message: e.to_string(),
-                })?;
-                deb::add_tar(&mut tree, reader, prefix, strip, &name)?
-            }
             Entry::Tree { path, source } => add_tree(&mut tree, &at(path)?, &base.join(source))?,
+            Entry::Deb { .. } | Entry::Tar { .. } => unreachable!("read above"),
         }
     }
     Ok(tree)
@@ -211,7 +245,7 @@ mod tests {
     }
 
     fn image(spec: &Spec, base: &Path, threads: usize) -> Vec<u8> {
-        let tree = build_tree(spec, base).unwrap();
+        let tree = build_tree(spec, base, threads).unwrap();
         let mut out = std::io::Cursor::new(Vec::new());
         let stats = write_image(&tree, spec, threads, &mut out).unwrap();
         let mut bytes = out.into_inner();
@@ -268,7 +302,7 @@ mod tests {
             prefix: "p".into(),
             strip: vec![],
         }]);
-        let tree = build_tree(&s, dir.path()).unwrap();
+        let tree = build_tree(&s, dir.path(), 2).unwrap();
         assert!(matches!(
             tree.get("p/a/b.txt").unwrap().node,
             Node::File { mode: 0o600, .. }
@@ -279,7 +313,7 @@ mod tests {
             source: "missing".into(),
             mode: 0o644,
         }]);
-        let err = build_tree(&s, dir.path()).unwrap_err().to_string();
+        let err = build_tree(&s, dir.path(), 2).unwrap_err().to_string();
         assert!(
             err.contains("missing") && err.contains("No such file"),
             "{err}"
@@ -288,7 +322,7 @@ mod tests {
             path: "../x".into(),
             mode: 0o755,
         }]);
-        assert!(build_tree(&s, dir.path())
+        assert!(build_tree(&s, dir.path(), 1)
             .unwrap_err()
             .to_string()
             .contains("'..'"));

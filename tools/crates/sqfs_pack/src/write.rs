@@ -1,14 +1,15 @@
-//! Writes the tree with backhand, compressing full data blocks ahead of time
-//! on several threads.
+//! Writes the tree with backhand, compressing data on several threads.
 //!
-//! backhand's writer compresses on one thread. Before it runs, every full
-//! data block of every file is compressed by a pool of workers with
-//! backhand's own compressor, into a cache keyed by the block's sha256. The
-//! compressor backhand then calls ([`CachingCompressor`]) returns a cached
-//! block when there is one and compresses in place otherwise (metadata,
-//! fragments, partial blocks). Either way each block's bytes are what
-//! backhand's compressor gives, so the image is the same for any thread
-//! count, including one.
+//! backhand's writer compresses on one thread. Alongside it, a producer
+//! predicts every block backhand will compress (each chunk of a file of a
+//! block or more, and each fragment block of smaller files, packed in
+//! backhand's order as backhand packs them) and a pool of workers compresses
+//! them ahead, with backhand's own compressor, a bounded window ahead of the
+//! writer. The compressor backhand calls ([`CachingCompressor`]) takes a
+//! block from that cache by its sha256, waits for it if it is in flight, and
+//! compresses in place anything that was not predicted (metadata). Every
+//! block's bytes are what backhand's compressor gives, so the image is the
+//! same for any thread count, including one.
 
 use crate::spec::{Compression, Spec};
 use crate::tree::{Content, Node, Tree};
@@ -24,24 +25,112 @@ use backhand::{
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::io::{Seek, Write};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::sync::{Condvar, Mutex};
+
+/// Blocks compressed ahead of the writer, at most (bounds memory).
+const WINDOW: usize = 256;
 
 /// What the write did, for tests and benchmarks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
     /// Bytes of the image, padding included.
     pub bytes: u64,
-    /// Full data blocks compressed ahead of time.
+    /// Blocks compressed ahead of the writer.
     pub precompressed: usize,
-    /// Of those, blocks that backhand then took from the cache.
+    /// Blocks backhand took from those (a prediction that missed costs time, never bytes).
     pub cache_hits: usize,
 }
 
-/// backhand's compressor behind a cache of precompressed blocks.
+type Key = [u8; 32];
+
+#[derive(Default)]
+struct Cache {
+    /// Compressed blocks, with how many more times they will be asked for.
+    ready: HashMap<Key, (Vec<u8>, usize)>,
+    /// Blocks queued or being compressed, with how many times they will be asked for.
+    pending: HashMap<Key, usize>,
+    /// Blocks the writer compressed itself before the producer got to them:
+    /// when the producer does, it skips them.
+    missed: HashMap<Key, usize>,
+    produced: usize,
+    consumed: usize,
+    done: bool,
+    failure: Option<String>,
+}
+
+/// Compresses one block: zstd through a context reused per thread (zstd's
+/// output does not depend on a context's history, and creating one per
+/// block is costly at high levels), anything else through backhand's own
+/// compressor. The cache and the writer both use this, so a block's bytes
+/// never depend on which of them compressed it.
+fn compress_block(
+    bytes: &[u8],
+    fc: FilesystemCompressor,
+    block_size: u32,
+    level: Option<i32>,
+) -> Result<Vec<u8>, BackhandError> {
+    thread_local! {
+        static ZSTD: std::cell::RefCell<Option<(i32, zstd::bulk::Compressor<'static>)>> = const { std::cell::RefCell::new(None) };
+    }
+    let Some(level) = level else {
+        return DefaultCompressor.compress(bytes, fc, block_size);
+    };
+    ZSTD.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.as_ref().map(|(l, _)| *l) != Some(level) {
+            *slot = Some((level, zstd::bulk::Compressor::new(level)?));
+        }
+        let (_, compressor) = slot.as_mut().expect("set above");
+        let mut out = Vec::with_capacity(zstd::zstd_safe::compress_bound(bytes.len()));
+        compressor.compress_to_buffer(bytes, &mut out)?;
+        Ok(out)
+    })
+}
+
+/// backhand's compressor behind the cache of blocks compressed ahead.
 pub struct CachingCompressor {
-    cache: Mutex<HashMap<[u8; 32], Vec<u8>>>,
-    hits: AtomicUsize,
+    cache: Mutex<Cache>,
+    changed: Condvar,
+    /// The zstd level, when the image is zstd-compressed.
+    zstd_level: Option<i32>,
+}
+
+impl CachingCompressor {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Cache> {
+        self.cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn take(&self, key: &Key) -> Option<Vec<u8>> {
+        let mut cache = self.lock();
+        loop {
+            if let Some((bytes, left)) = cache.ready.get_mut(key) {
+                *left -= 1;
+                let bytes = if *left == 0 {
+                    cache.ready.remove(key).map(|(b, _)| b)
+                } else {
+                    Some(bytes.clone())
+                };
+                cache.consumed += 1;
+                self.changed.notify_all();
+                return bytes;
+            }
+            if cache.failure.is_some() {
+                return None;
+            }
+            if !cache.pending.contains_key(key) {
+                *cache.missed.entry(*key).or_insert(0) += 1;
+                return None;
+            }
+            cache = self
+                .changed
+                .wait(cache)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+    }
 }
 
 impl CompressionAction for CachingCompressor {
@@ -65,14 +154,10 @@ impl CompressionAction for CachingCompressor {
         fc: FilesystemCompressor,
         block_size: u32,
     ) -> Result<Vec<u8>, BackhandError> {
-        if bytes.len() == block_size as usize {
-            let key: [u8; 32] = Sha256::digest(bytes).into();
-            if let Some(hit) = self.cache.lock().expect("cache lock").remove(&key) {
-                self.hits.fetch_add(1, Ordering::Relaxed);
-                return Ok(hit);
-            }
+        if let Some(hit) = self.take(&Sha256::digest(bytes).into()) {
+            return Ok(hit);
         }
-        DefaultCompressor.compress(bytes, fc, block_size)
+        compress_block(bytes, fc, block_size, self.zstd_level)
     }
 
     fn compression_options(
@@ -120,49 +205,107 @@ fn filesystem_compressor(compression: Compression) -> Result<FilesystemCompresso
     fc.map_err(|e| invalid(e.to_string()))
 }
 
-/// Compresses every full block of every file on `threads` workers.
-fn precompress(
+/// The files in the order backhand writes their data: by path, compared
+/// component by component (as `Path` compares), not as strings.
+fn files_in_write_order(tree: &Tree) -> Vec<(&str, &Content)> {
+    let mut files: Vec<(PathBuf, &str, &Content)> = tree
+        .items
+        .iter()
+        .filter_map(|(path, item)| match &item.node {
+            Node::File { content, .. } => Some((PathBuf::from(path), path.as_str(), content)),
+            _ => None,
+        })
+        .collect();
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    files.into_iter().map(|(_, p, c)| (p, c)).collect()
+}
+
+/// Produces the blocks backhand will compress, in its order: each chunk of a
+/// file of at least one block (the last one may be short; all-zero chunks
+/// are holes), and fragment blocks of the smaller files, flushed when the
+/// next file would not fit and at the end.
+fn produce(
     tree: &Tree,
+    block_size: usize,
+    cache: &CachingCompressor,
+    work: &mpsc::SyncSender<(Key, Vec<u8>)>,
+) -> Result<(), Error> {
+    let mut fragment: Vec<u8> = Vec::with_capacity(block_size);
+    let emit = |block: Vec<u8>| -> bool {
+        let key: Key = Sha256::digest(&block).into();
+        let mut c = cache.lock();
+        while !c.done && c.produced - c.consumed >= WINDOW {
+            c = cache.changed.wait(c).unwrap_or_else(|p| p.into_inner());
+        }
+        if c.done {
+            return false;
+        }
+        if let Some(left) = c.missed.get_mut(&key) {
+            *left -= 1;
+            if *left == 0 {
+                c.missed.remove(&key);
+            }
+            return true;
+        }
+        c.produced += 1;
+        if let Some((_, left)) = c.ready.get_mut(&key) {
+            *left += 1;
+            return true;
+        }
+        let count = c.pending.entry(key).or_insert(0);
+        *count += 1;
+        if *count > 1 {
+            return true;
+        }
+        drop(c);
+        work.send((key, block)).is_ok()
+    };
+    for (path, content) in files_in_write_order(tree) {
+        let bytes = content.read().map_err(|e| Error::io(path, e))?;
+        if bytes.is_empty() {
+            continue;
+        }
+        if bytes.len() < block_size {
+            if fragment.len() + bytes.len() > block_size && !emit(std::mem::take(&mut fragment)) {
+                return Ok(());
+            }
+            fragment.extend_from_slice(&bytes);
+            continue;
+        }
+        for chunk in bytes.chunks(block_size) {
+            if !chunk.iter().all(|b| *b == 0) && !emit(chunk.to_vec()) {
+                return Ok(());
+            }
+        }
+    }
+    if !fragment.is_empty() {
+        emit(fragment);
+    }
+    Ok(())
+}
+
+/// Compresses blocks from `work` until it closes.
+fn compress_worker(
+    work: &Mutex<mpsc::Receiver<(Key, Vec<u8>)>>,
+    cache: &CachingCompressor,
     fc: FilesystemCompressor,
     block_size: u32,
-    threads: usize,
-) -> Result<HashMap<[u8; 32], Vec<u8>>, Error> {
-    let mut blocks: Vec<(Arc<Vec<u8>>, usize)> = Vec::new();
-    for (path, item) in &tree.items {
-        if let Node::File { content, .. } = &item.node {
-            let bytes = content.read().map_err(|e| Error::io(path, e))?;
-            let full = bytes.len() / block_size as usize;
-            blocks.extend((0..full).map(|i| (bytes.clone(), i * block_size as usize)));
+) {
+    loop {
+        let Ok((key, block)) = work.lock().unwrap_or_else(|p| p.into_inner()).recv() else {
+            return;
+        };
+        let result = compress_block(&block, fc, block_size, cache.zstd_level);
+        let mut c = cache.lock();
+        match result {
+            Ok(packed) => {
+                let count = c.pending.remove(&key).unwrap_or(1);
+                c.ready.insert(key, (packed, count));
+            }
+            Err(e) => c.failure = Some(e.to_string()),
         }
+        cache.changed.notify_all();
     }
-    let next = AtomicUsize::new(0);
-    let cache = Mutex::new(HashMap::with_capacity(blocks.len()));
-    let failure: Mutex<Option<String>> = Mutex::new(None);
-    std::thread::scope(|scope| {
-        for _ in 0..threads.max(1) {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some((bytes, start)) = blocks.get(i) else {
-                    break;
-                };
-                let block = &bytes[*start..*start + block_size as usize];
-                match DefaultCompressor.compress(block, fc, block_size) {
-                    Ok(packed) => {
-                        let key: [u8; 32] = Sha256::digest(block).into();
-                        cache.lock().expect("cache lock").insert(key, packed);
-                    }
-                    Err(e) => {
-                        *failure.lock().expect("failure lock") = Some(e.to_string());
-                        break;
-                    }
-                }
-            });
-        }
-    });
-    if let Some(e) = failure.into_inner().expect("failure lock") {
-        return Err(Error::Write(format!("compressing a block: {e}")));
-    }
-    Ok(cache.into_inner().expect("cache lock"))
 }
 
 /// Writes `tree` as a SquashFS image into `out`; returns what it did.
@@ -179,18 +322,54 @@ pub fn write_image<W: Write + Seek>(
         )));
     }
     let fc = filesystem_compressor(spec.compression)?;
-    let cache = precompress(tree, fc, bs, threads)?;
-    let precompressed = cache.len();
-    // backhand takes a &'static compressor: this one lives as long as the process.
+    // backhand takes a &'static compressor: each image leaks one, emptied by the write.
     let compressor: &'static CachingCompressor = Box::leak(Box::new(CachingCompressor {
-        cache: Mutex::new(cache),
-        hits: AtomicUsize::new(0),
+        cache: Mutex::new(Cache::default()),
+        changed: Condvar::new(),
+        zstd_level: match spec.compression {
+            Compression::Zstd { level } => Some(level as i32),
+            _ => None,
+        },
     }));
+    let (sender, receiver) = mpsc::sync_channel::<(Key, Vec<u8>)>(threads.max(1) * 2);
+    let receiver = Mutex::new(receiver);
+    std::thread::scope(|scope| -> Result<Stats, Error> {
+        let producer = scope.spawn(move || produce(tree, bs as usize, compressor, &sender));
+        for _ in 0..threads.max(1) {
+            scope.spawn(|| compress_worker(&receiver, compressor, fc, bs));
+        }
+        let written = write_tree(tree, spec, fc, compressor, out);
+        // Stop the producer if the writer finished first (or failed).
+        compressor.lock().done = true;
+        compressor.changed.notify_all();
+        let produced = producer
+            .join()
+            .map_err(|_| Error::Write("the block producer panicked".into()))?;
+        let bytes = written?;
+        produced?;
+        let c = compressor.lock();
+        if let Some(failure) = &c.failure {
+            return Err(Error::Write(format!("compressing a block: {failure}")));
+        }
+        Ok(Stats {
+            bytes,
+            precompressed: c.produced,
+            cache_hits: c.consumed,
+        })
+    })
+}
 
+fn write_tree<W: Write + Seek>(
+    tree: &Tree,
+    spec: &Spec,
+    fc: FilesystemCompressor,
+    compressor: &'static CachingCompressor,
+    out: W,
+) -> Result<u64, Error> {
     let mut fs = FilesystemWriter::default();
     fs.set_kind(Kind::new_v4(compressor));
     fs.set_compressor(fc);
-    fs.set_block_size(bs);
+    fs.set_block_size(spec.block_size);
     fs.set_time(spec.mtime);
     fs.set_root_mode(0o755);
     fs.set_root_uid(0);
@@ -223,9 +402,5 @@ pub fn write_image<W: Write + Seek>(
         }
     }
     let (_, bytes) = fs.write(out).map_err(|e| Error::Write(e.to_string()))?;
-    Ok(Stats {
-        bytes,
-        precompressed,
-        cache_hits: compressor.hits.load(Ordering::Relaxed),
-    })
+    Ok(bytes)
 }
