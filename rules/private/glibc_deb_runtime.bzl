@@ -1,5 +1,7 @@
 """The `glibc_deb_runtime` repository rule: a glibc runtime from pinned .debs."""
 
+load(":deb.bzl", "unpack_deb")
+
 ARCHES = {
     "aarch64": struct(triplet = "aarch64-linux-gnu", deb_arch = "arm64"),
     "x86_64": struct(triplet = "x86_64-linux-gnu", deb_arch = "amd64"),
@@ -22,8 +24,6 @@ GCONV_STRIP = [
     "lib/*/gconv",
     "usr/lib/*/gconv",
 ]
-
-_COMPRESSIONS = ["xz", "zst", "gz"]
 
 # Directories whose ld-linux* entries are ELF interpreters (PT_INTERP paths).
 _INTERPRETER_DIRS = ["lib64", "lib", "usr/lib64", "usr/lib"]
@@ -69,43 +69,6 @@ def _strip_tree(rctx, root, patterns):
 
 def _is_symlink(path):
     return str(path.dirname.realpath.get_child(path.basename)) != str(path.realpath)
-
-def _control_fields(text):
-    fields = {}
-    for line in text.split("\n"):
-        if line and not line.startswith(" ") and ":" in line:
-            key, value = line.split(":", 1)
-            fields[key.strip()] = value.strip()
-    return fields
-
-def _unpack_deb(rctx, deb, filename):
-    """Unpacks a .deb's data into root/; returns (control fields, error)."""
-    if rctx.read(deb)[:8] != "!<arch>\n":
-        return None, "{} is not a .deb: it does not start with the ar magic '!<arch>'".format(filename)
-    work = rctx.path("_unpack/" + filename)
-    rctx.extract(deb, output = work)
-    members = {m.basename: m for m in work.readdir(watch = "no")}
-    data = [n for n in members if n.startswith("data.tar")]
-    control = [n for n in members if n.startswith("control.tar")]
-    if not data:
-        return None, "{} has no data.tar.* member (members: {})".format(filename, ", ".join(sorted(members.keys())))
-    for member in data + control:
-        suffix = member.split(".tar", 1)[1].lstrip(".")
-        if suffix not in _COMPRESSIONS:
-            return None, "{}: {} has unknown compression '{}'; supported: {}".format(
-                filename,
-                member,
-                suffix,
-                ", ".join(_COMPRESSIONS),
-            )
-    fields = {}
-    if control:
-        rctx.extract(members[control[0]], output = work.get_child("control"))
-        control_file = work.get_child("control").get_child("control")
-        if control_file.exists:
-            fields = _control_fields(rctx.read(control_file))
-    rctx.extract(members[data[0]], output = "root")
-    return fields, None
 
 def _derive_manifest(rctx, triplet):
     """Mounts, interpreters and added symlinks, from what root/ contains.
@@ -183,7 +146,7 @@ def build_runtime(rctx, runtime_name, arch, debs, strip):
     major_minor = runtime_name[len("glibc"):]
     deb_entries = []
     for deb in debs:
-        fields, err = _unpack_deb(rctx, deb.path, deb.filename)
+        fields, err = unpack_deb(rctx, deb.path, deb.filename, "root")
         if err:
             return err
         package = fields.get("Package", deb.filename.split("_")[0])

@@ -319,6 +319,8 @@ _NORMAL_DEPENDENCIES = {
             "zstd": Label("@crates__zstd-0.13.4//:zstd"),
         },
     },
+    "tools/crates/linux_kernel": {
+    },
     "tools/crates/runtime_lock": {
         _COMMON_CONDITION: {
             "serde": Label("@crates__serde-1.0.229//:serde"),
@@ -371,6 +373,8 @@ _NORMAL_ALIASES = {
         _COMMON_CONDITION: {
         },
     },
+    "tools/crates/linux_kernel": {
+    },
     "tools/crates/runtime_lock": {
         _COMMON_CONDITION: {
         },
@@ -401,6 +405,8 @@ _NORMAL_DEV_DEPENDENCIES = {
     "tools/crates/deb_index": {
     },
     "tools/crates/decompress": {
+    },
+    "tools/crates/linux_kernel": {
     },
     "tools/crates/runtime_lock": {
         _COMMON_CONDITION: {
@@ -434,6 +440,8 @@ _NORMAL_DEV_ALIASES = {
     },
     "tools/crates/decompress": {
     },
+    "tools/crates/linux_kernel": {
+    },
     "tools/crates/runtime_lock": {
         _COMMON_CONDITION: {
         },
@@ -460,6 +468,8 @@ _PROC_MACRO_DEPENDENCIES = {
     },
     "tools/crates/decompress": {
     },
+    "tools/crates/linux_kernel": {
+    },
     "tools/crates/runtime_lock": {
     },
     "tools/crates/runtime_manifest": {
@@ -480,6 +490,8 @@ _PROC_MACRO_ALIASES = {
     },
     "tools/crates/decompress": {
     },
+    "tools/crates/linux_kernel": {
+    },
     "tools/crates/runtime_lock": {
     },
     "tools/crates/runtime_manifest": {
@@ -499,6 +511,8 @@ _PROC_MACRO_DEV_DEPENDENCIES = {
     "tools/crates/deb_index": {
     },
     "tools/crates/decompress": {
+    },
+    "tools/crates/linux_kernel": {
     },
     "tools/crates/runtime_lock": {
     },
@@ -521,6 +535,8 @@ _PROC_MACRO_DEV_ALIASES = {
     "tools/crates/deb_index": {
     },
     "tools/crates/decompress": {
+    },
+    "tools/crates/linux_kernel": {
     },
     "tools/crates/runtime_lock": {
         _COMMON_CONDITION: {
@@ -548,6 +564,8 @@ _BUILD_DEPENDENCIES = {
     },
     "tools/crates/decompress": {
     },
+    "tools/crates/linux_kernel": {
+    },
     "tools/crates/runtime_lock": {
     },
     "tools/crates/runtime_manifest": {
@@ -567,6 +585,8 @@ _BUILD_ALIASES = {
     "tools/crates/deb_index": {
     },
     "tools/crates/decompress": {
+    },
+    "tools/crates/linux_kernel": {
     },
     "tools/crates/runtime_lock": {
     },
@@ -588,6 +608,8 @@ _BUILD_PROC_MACRO_DEPENDENCIES = {
     },
     "tools/crates/decompress": {
     },
+    "tools/crates/linux_kernel": {
+    },
     "tools/crates/runtime_lock": {
     },
     "tools/crates/runtime_manifest": {
@@ -607,6 +629,8 @@ _BUILD_PROC_MACRO_ALIASES = {
     "tools/crates/deb_index": {
     },
     "tools/crates/decompress": {
+    },
+    "tools/crates/linux_kernel": {
     },
     "tools/crates/runtime_lock": {
     },

@@ -6,6 +6,7 @@
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use std::fs::File;
+use std::io::{Read, Seek};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -31,9 +32,12 @@ enum Command {
         /// Enable long-distance matching.
         #[arg(long)]
         long: bool,
-        /// Worker threads (does not change the output).
-        #[arg(long, default_value_t = 1)]
+        /// Worker threads, 0 for every core (does not change the output).
+        #[arg(long, default_value_t = 0)]
         threads: u32,
+        /// Fail unless the input is a Linux kernel image (bzImage, arm64 Image or ELF).
+        #[arg(long)]
+        kernel: bool,
         input: PathBuf,
         output: PathBuf,
     },
@@ -93,11 +97,27 @@ fn run(cli: Cli) -> Result<()> {
             level,
             long,
             threads,
+            kernel,
             input,
             output,
         } => {
-            let file =
+            let mut file =
                 File::open(&input).with_context(|| format!("{}: cannot open", input.display()))?;
+            if kernel {
+                let mut head = Vec::new();
+                (&mut file)
+                    .take(0x400)
+                    .read_to_end(&mut head)
+                    .with_context(|| format!("{}: cannot read", input.display()))?;
+                linux_kernel::identify(&head)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", input.display()))?;
+                file.seek(std::io::SeekFrom::Start(0))?;
+            }
+            let threads = if threads == 0 {
+                std::thread::available_parallelism().map_or(1, |n| n.get() as u32)
+            } else {
+                threads
+            };
             let size = file
                 .metadata()
                 .with_context(|| format!("{}: cannot stat", input.display()))?
