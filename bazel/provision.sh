@@ -28,6 +28,7 @@ packages=(
   python3
   ca-certificates
   qemu-user
+  qemu-system-x86
   squashfs-tools
 )
 foreign_arches=(arm64)

@@ -26,3 +26,13 @@ SquashfsInfo = provider(
         "runtimes": "list of RuntimeInfo: the runtimes packed into it (empty for a generic image).",
     },
 )
+
+VmBundleInfo = provider(
+    doc = "A VM payload: kernel, initramfs and runtimes image, with a manifest of their sha256s.",
+    fields = {
+        "kernel": "File: the zstd-compressed kernel.",
+        "initramfs": "File: the initramfs (cpio newc, zstd).",
+        "runtimes": "File: the runtimes SquashFS image.",
+        "manifest": "File: JSON of each file's name, sha256 and size.",
+    },
+)

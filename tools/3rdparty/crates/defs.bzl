@@ -298,6 +298,8 @@ _NORMAL_DEPENDENCIES = {
         _COMMON_CONDITION: {
             "anyhow": Label("@crates__anyhow-1.0.104//:anyhow"),
             "clap": Label("@crates__clap-4.6.7//:clap"),
+            "serde_json": Label("@crates__serde_json-1.0.154//:serde_json"),
+            "sha2": Label("@crates__sha2-0.10.9//:sha2"),
         },
     },
     "tools/crates/atomic_file": {
@@ -317,6 +319,15 @@ _NORMAL_DEPENDENCIES = {
             "liblzma": Label("@crates__liblzma-0.4.9//:liblzma"),
             "thiserror": Label("@crates__thiserror-2.0.21//:thiserror"),
             "zstd": Label("@crates__zstd-0.13.4//:zstd"),
+        },
+    },
+    "tools/crates/initramfs": {
+        _COMMON_CONDITION: {
+            "cpio": Label("@crates__cpio-0.4.2//:cpio"),
+            "object": Label("@crates__object-0.40.0//:object"),
+            "serde": Label("@crates__serde-1.0.229//:serde"),
+            "serde_json": Label("@crates__serde_json-1.0.154//:serde_json"),
+            "thiserror": Label("@crates__thiserror-2.0.21//:thiserror"),
         },
     },
     "tools/crates/linux_kernel": {
@@ -347,6 +358,13 @@ _NORMAL_DEPENDENCIES = {
             "zstd": Label("@crates__zstd-0.13.4//:zstd"),
         },
     },
+    "tools/crates/vm_guest": {
+        _COMMON_CONDITION: {
+            "anyhow": Label("@crates__anyhow-1.0.104//:anyhow"),
+            "libc": Label("@crates__libc-0.2.191//:libc"),
+            "serde_json": Label("@crates__serde_json-1.0.154//:serde_json"),
+        },
+    },
     "tools/crates/zstd_compress": {
         _COMMON_CONDITION: {
             "thiserror": Label("@crates__thiserror-2.0.21//:thiserror"),
@@ -373,6 +391,10 @@ _NORMAL_ALIASES = {
         _COMMON_CONDITION: {
         },
     },
+    "tools/crates/initramfs": {
+        _COMMON_CONDITION: {
+        },
+    },
     "tools/crates/linux_kernel": {
     },
     "tools/crates/runtime_lock": {
@@ -384,6 +406,10 @@ _NORMAL_ALIASES = {
         },
     },
     "tools/crates/sqfs_pack": {
+        _COMMON_CONDITION: {
+        },
+    },
+    "tools/crates/vm_guest": {
         _COMMON_CONDITION: {
         },
     },
@@ -406,6 +432,11 @@ _NORMAL_DEV_DEPENDENCIES = {
     },
     "tools/crates/decompress": {
     },
+    "tools/crates/initramfs": {
+        _COMMON_CONDITION: {
+            "tempfile": Label("@crates__tempfile-3.27.0//:tempfile"),
+        },
+    },
     "tools/crates/linux_kernel": {
     },
     "tools/crates/runtime_lock": {
@@ -424,6 +455,8 @@ _NORMAL_DEV_DEPENDENCIES = {
             "tempfile": Label("@crates__tempfile-3.27.0//:tempfile"),
         },
     },
+    "tools/crates/vm_guest": {
+    },
     "tools/crates/zstd_compress": {
     },
 }
@@ -440,6 +473,10 @@ _NORMAL_DEV_ALIASES = {
     },
     "tools/crates/decompress": {
     },
+    "tools/crates/initramfs": {
+        _COMMON_CONDITION: {
+        },
+    },
     "tools/crates/linux_kernel": {
     },
     "tools/crates/runtime_lock": {
@@ -453,6 +490,8 @@ _NORMAL_DEV_ALIASES = {
     "tools/crates/sqfs_pack": {
         _COMMON_CONDITION: {
         },
+    },
+    "tools/crates/vm_guest": {
     },
     "tools/crates/zstd_compress": {
     },
@@ -468,6 +507,8 @@ _PROC_MACRO_DEPENDENCIES = {
     },
     "tools/crates/decompress": {
     },
+    "tools/crates/initramfs": {
+    },
     "tools/crates/linux_kernel": {
     },
     "tools/crates/runtime_lock": {
@@ -475,6 +516,8 @@ _PROC_MACRO_DEPENDENCIES = {
     "tools/crates/runtime_manifest": {
     },
     "tools/crates/sqfs_pack": {
+    },
+    "tools/crates/vm_guest": {
     },
     "tools/crates/zstd_compress": {
     },
@@ -490,6 +533,8 @@ _PROC_MACRO_ALIASES = {
     },
     "tools/crates/decompress": {
     },
+    "tools/crates/initramfs": {
+    },
     "tools/crates/linux_kernel": {
     },
     "tools/crates/runtime_lock": {
@@ -497,6 +542,8 @@ _PROC_MACRO_ALIASES = {
     "tools/crates/runtime_manifest": {
     },
     "tools/crates/sqfs_pack": {
+    },
+    "tools/crates/vm_guest": {
     },
     "tools/crates/zstd_compress": {
     },
@@ -512,6 +559,8 @@ _PROC_MACRO_DEV_DEPENDENCIES = {
     },
     "tools/crates/decompress": {
     },
+    "tools/crates/initramfs": {
+    },
     "tools/crates/linux_kernel": {
     },
     "tools/crates/runtime_lock": {
@@ -519,6 +568,8 @@ _PROC_MACRO_DEV_DEPENDENCIES = {
     "tools/crates/runtime_manifest": {
     },
     "tools/crates/sqfs_pack": {
+    },
+    "tools/crates/vm_guest": {
     },
     "tools/crates/zstd_compress": {
     },
@@ -536,6 +587,10 @@ _PROC_MACRO_DEV_ALIASES = {
     },
     "tools/crates/decompress": {
     },
+    "tools/crates/initramfs": {
+        _COMMON_CONDITION: {
+        },
+    },
     "tools/crates/linux_kernel": {
     },
     "tools/crates/runtime_lock": {
@@ -549,6 +604,8 @@ _PROC_MACRO_DEV_ALIASES = {
     "tools/crates/sqfs_pack": {
         _COMMON_CONDITION: {
         },
+    },
+    "tools/crates/vm_guest": {
     },
     "tools/crates/zstd_compress": {
     },
@@ -564,6 +621,8 @@ _BUILD_DEPENDENCIES = {
     },
     "tools/crates/decompress": {
     },
+    "tools/crates/initramfs": {
+    },
     "tools/crates/linux_kernel": {
     },
     "tools/crates/runtime_lock": {
@@ -571,6 +630,8 @@ _BUILD_DEPENDENCIES = {
     "tools/crates/runtime_manifest": {
     },
     "tools/crates/sqfs_pack": {
+    },
+    "tools/crates/vm_guest": {
     },
     "tools/crates/zstd_compress": {
     },
@@ -586,6 +647,8 @@ _BUILD_ALIASES = {
     },
     "tools/crates/decompress": {
     },
+    "tools/crates/initramfs": {
+    },
     "tools/crates/linux_kernel": {
     },
     "tools/crates/runtime_lock": {
@@ -593,6 +656,8 @@ _BUILD_ALIASES = {
     "tools/crates/runtime_manifest": {
     },
     "tools/crates/sqfs_pack": {
+    },
+    "tools/crates/vm_guest": {
     },
     "tools/crates/zstd_compress": {
     },
@@ -608,6 +673,8 @@ _BUILD_PROC_MACRO_DEPENDENCIES = {
     },
     "tools/crates/decompress": {
     },
+    "tools/crates/initramfs": {
+    },
     "tools/crates/linux_kernel": {
     },
     "tools/crates/runtime_lock": {
@@ -615,6 +682,8 @@ _BUILD_PROC_MACRO_DEPENDENCIES = {
     "tools/crates/runtime_manifest": {
     },
     "tools/crates/sqfs_pack": {
+    },
+    "tools/crates/vm_guest": {
     },
     "tools/crates/zstd_compress": {
     },
@@ -630,6 +699,8 @@ _BUILD_PROC_MACRO_ALIASES = {
     },
     "tools/crates/decompress": {
     },
+    "tools/crates/initramfs": {
+    },
     "tools/crates/linux_kernel": {
     },
     "tools/crates/runtime_lock": {
@@ -637,6 +708,8 @@ _BUILD_PROC_MACRO_ALIASES = {
     "tools/crates/runtime_manifest": {
     },
     "tools/crates/sqfs_pack": {
+    },
+    "tools/crates/vm_guest": {
     },
     "tools/crates/zstd_compress": {
     },
@@ -871,6 +944,16 @@ def crate_repositories():
         version = "1.0.5",
         strip_prefix = "colorchoice-1.0.5",
         build_file = Label("//tools/3rdparty/crates:BUILD.colorchoice-1.0.5.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__cpio-0.4.2",
+        sha256 = "dd609f59ec3371b104ae6b123ff63e89736dc50bae0bb6650295993487197f48",
+        crate = "cpio",
+        version = "0.4.2",
+        strip_prefix = "cpio-0.4.2",
+        build_file = Label("//tools/3rdparty/crates:BUILD.cpio-0.4.2.bazel"),
     )
 
     maybe(
@@ -1201,6 +1284,16 @@ def crate_repositories():
         version = "0.9.4",
         strip_prefix = "no_std_io2-0.9.4",
         build_file = Label("//tools/3rdparty/crates:BUILD.no_std_io2-0.9.4.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__object-0.40.0",
+        sha256 = "dd229a0361b9d0d4396176e02d65897f487eebeab7caa6d443855ee152ca0b9c",
+        crate = "object",
+        version = "0.40.0",
+        strip_prefix = "object-0.40.0",
+        build_file = Label("//tools/3rdparty/crates:BUILD.object-0.40.0.bazel"),
     )
 
     maybe(
@@ -1648,8 +1741,11 @@ def crate_repositories():
        struct(repo="crates__ar-0.9.0", is_dev_dep = False),
        struct(repo="crates__backhand-0.25.5", is_dev_dep = False),
        struct(repo="crates__clap-4.6.7", is_dev_dep = False),
+       struct(repo="crates__cpio-0.4.2", is_dev_dep = False),
        struct(repo="crates__flate2-1.1.11", is_dev_dep = False),
+       struct(repo="crates__libc-0.2.191", is_dev_dep = False),
        struct(repo="crates__liblzma-0.4.9", is_dev_dep = False),
+       struct(repo="crates__object-0.40.0", is_dev_dep = False),
        struct(repo="crates__serde-1.0.229", is_dev_dep = False),
        struct(repo="crates__serde_json-1.0.154", is_dev_dep = False),
        struct(repo="crates__sha2-0.10.9", is_dev_dep = False),

@@ -5,6 +5,7 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use sha2::Digest as _;
 use std::fs::File;
 use std::io::{Read, Seek};
 use std::path::PathBuf;
@@ -38,6 +39,9 @@ enum Command {
         /// Fail unless the input is a Linux kernel image (bzImage, arm64 Image or ELF).
         #[arg(long)]
         kernel: bool,
+        /// Decompress INPUT (any zstd, xz or gzip stream) into OUTPUT instead.
+        #[arg(short, long, conflicts_with_all = ["kernel", "long"])]
+        decompress: bool,
         input: PathBuf,
         output: PathBuf,
     },
@@ -58,6 +62,31 @@ enum Command {
         /// Threads compressing data blocks (default: available cores).
         #[arg(long)]
         threads: Option<usize>,
+    },
+    /// Write an initramfs (cpio newc, zstd) from a spec of files, dirs and symlinks.
+    ///
+    /// Sources in the spec are relative to the current directory; the spec's
+    /// `init` must be a statically linked ELF.
+    ///
+    /// Example: actiond-tool initramfs --spec initramfs.json --out initramfs.cpio.zst
+    Initramfs {
+        #[arg(long)]
+        spec: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        /// zstd worker threads, 0 for every core (does not change the output).
+        #[arg(long, default_value_t = 0)]
+        threads: u32,
+    },
+    /// Write a JSON manifest of files: each name with its sha256 and size.
+    ///
+    /// Example: actiond-tool digest --out bundle.json kernel=linux.zst initramfs=initramfs.cpio.zst
+    Digest {
+        #[arg(long)]
+        out: PathBuf,
+        /// NAME=PATH pairs.
+        #[arg(required = true)]
+        files: Vec<String>,
     },
     /// Resolve runtime packages through Packages indexes into a lock file.
     ///
@@ -94,12 +123,28 @@ fn run(cli: Cli) -> Result<()> {
     let verbose = cli.verbose;
     match cli.command {
         Command::Zstd {
+            decompress: true,
+            input,
+            output,
+            ..
+        } => {
+            let file =
+                File::open(&input).with_context(|| format!("{}: cannot open", input.display()))?;
+            let (_, mut reader) =
+                decompress::open(file).with_context(|| format!("{}", input.display()))?;
+            let mut out = atomic_file::AtomicFile::create(&output)?;
+            std::io::copy(&mut reader, &mut out)
+                .with_context(|| format!("{}: cannot decompress", input.display()))?;
+            out.commit()?;
+        }
+        Command::Zstd {
             level,
             long,
             threads,
             kernel,
             input,
             output,
+            ..
         } => {
             let mut file =
                 File::open(&input).with_context(|| format!("{}: cannot open", input.display()))?;
@@ -145,6 +190,51 @@ fn run(cli: Cli) -> Result<()> {
                     .check_tree(&root)
                     .with_context(|| format!("{}", manifest.display()))?;
             }
+        }
+        Command::Initramfs { spec, out, threads } => {
+            let parsed = initramfs::Spec::read(&spec)?;
+            let threads = if threads == 0 {
+                std::thread::available_parallelism().map_or(1, |n| n.get() as u32)
+            } else {
+                threads
+            };
+            let file = atomic_file::AtomicFile::create(&out)?;
+            let file =
+                initramfs::write_compressed(&parsed, std::path::Path::new("."), threads, file)
+                    .with_context(|| format!("{}", out.display()))?;
+            file.commit()?;
+        }
+        Command::Digest { out, files } => {
+            let mut entries = serde_json::Map::new();
+            for pair in files {
+                let (name, path) = pair
+                    .split_once('=')
+                    .with_context(|| format!("{pair:?} is not NAME=PATH"))?;
+                let mut file = File::open(path).with_context(|| format!("{path}: cannot open"))?;
+                let mut hasher = sha2::Sha256::new();
+                let size = std::io::copy(&mut file, &mut hasher)
+                    .with_context(|| format!("{path}: cannot read"))?;
+                let digest: String = hasher
+                    .finalize()
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                let file_name = std::path::Path::new(path)
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned());
+                if entries
+                    .insert(
+                        name.to_owned(),
+                        serde_json::json!({"file": file_name, "sha256": digest, "size": size}),
+                    )
+                    .is_some()
+                {
+                    anyhow::bail!("{name} is given twice");
+                }
+            }
+            let mut text = serde_json::to_string_pretty(&serde_json::Value::Object(entries))?;
+            text.push('\n');
+            atomic_file::write(&out, text.as_bytes())?;
         }
         Command::SqfsPack { spec, out, threads } => {
             let parsed = sqfs_pack::Spec::read(&spec)?;

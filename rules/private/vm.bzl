@@ -1,0 +1,131 @@
+"""VM payloads: `initramfs` (with the guest built for the VM's arch) and `vm_bundle`."""
+
+load("//rules:providers.bzl", "SquashfsInfo", "VmBundleInfo")
+
+def _vm_platform_impl(_settings, attr):
+    return {"//command_line_option:platforms": str(attr.platform)}
+
+# Builds the guest and the files of the initramfs for the VM's platform.
+vm_platform_transition = transition(
+    implementation = _vm_platform_impl,
+    inputs = [],
+    outputs = ["//command_line_option:platforms"],
+)
+
+def _initramfs_impl(ctx):
+    init = ctx.file.init
+    entries = [{"type": "file", "path": ctx.attr.init_path, "source": init.path, "mode": 493}]
+    inputs = [init]
+    for path in ctx.attr.dirs:
+        entries.append({"type": "dir", "path": path, "mode": 493})
+    for target, path in ctx.attr.files.items():
+        files = target.files.to_list()
+        if len(files) != 1:
+            fail("{}: files {} must be exactly one file".format(ctx.label, target.label))
+        entries.append({"type": "file", "path": path, "source": files[0].path, "mode": 493 if path in ctx.attr.executables else 420})
+        inputs.append(files[0])
+    for path, target in sorted(ctx.attr.symlinks.items()):
+        entries.append({"type": "symlink", "path": path, "target": target})
+    spec = ctx.actions.declare_file(ctx.label.name + ".spec.json")
+    ctx.actions.write(spec, json.encode_indent({"entries": entries, "init": ctx.attr.init_path, "level": ctx.attr.level}, indent = "  ") + "\n")
+    out = ctx.actions.declare_file(ctx.label.name + ".cpio.zst")
+    args = ctx.actions.args()
+    args.add("initramfs")
+    args.add("--spec", spec)
+    args.add("--out", out)
+    ctx.actions.run(
+        executable = ctx.executable._tool,
+        arguments = [args],
+        inputs = inputs + [spec],
+        outputs = [out],
+        mnemonic = "Initramfs",
+        progress_message = "Writing initramfs %{output}",
+    )
+    return [DefaultInfo(files = depset([out]))]
+
+initramfs = rule(
+    implementation = _initramfs_impl,
+    doc = """An initramfs: a cpio "newc" archive compressed with zstd, deterministic
+(sorted entries, sequential inode numbers, mtime/uid/gid 0).
+
+`init` is built for `platform` through a transition and must be linked
+statically (checked: a dynamic one fails the build). `files` are built for the
+same platform.
+
+Example:
+
+```starlark
+load("@rules_actiond//rules:vm.bzl", "initramfs")
+
+initramfs(
+    name = "initramfs",
+    init = ":my_static_guest",
+    platform = "@rules_actiond//platforms:linux_x86_64",
+    files = {":helper": "opt/helper"},
+    executables = ["opt/helper"],
+)
+```
+""",
+    attrs = {
+        "dirs": attr.string_list(default = ["dev", "mnt", "proc", "run", "sys"], doc = "Empty directories."),
+        "executables": attr.string_list(doc = "Paths among `files` that get mode 0755 (others 0644)."),
+        "files": attr.label_keyed_string_dict(allow_files = True, cfg = vm_platform_transition, doc = "File -> path in the archive."),
+        "init": attr.label(allow_single_file = True, mandatory = True, cfg = vm_platform_transition, doc = "The static guest binary."),
+        "init_path": attr.string(default = "init", doc = "Where `init` goes (the kernel runs /init)."),
+        "level": attr.int(default = 19, doc = "zstd level."),
+        "platform": attr.label(default = Label("//platforms:linux_x86_64"), doc = "The VM's platform."),
+        "symlinks": attr.string_dict(doc = "Path -> target."),
+        "_tool": attr.label(default = Label("//tools/cli:actiond_tool"), executable = True, cfg = "exec"),
+    },
+)
+
+def _vm_bundle_impl(ctx):
+    manifest = ctx.actions.declare_file(ctx.label.name + ".json")
+    runtimes = ctx.attr.runtimes[SquashfsInfo].image
+    files = {"kernel": ctx.file.kernel, "initramfs": ctx.file.initramfs, "runtimes": runtimes}
+    args = ctx.actions.args()
+    args.add("digest")
+    args.add("--out", manifest)
+    for name, f in sorted(files.items()):
+        args.add("{}={}".format(name, f.path))
+    ctx.actions.run(
+        executable = ctx.executable._tool,
+        arguments = [args],
+        inputs = files.values(),
+        outputs = [manifest],
+        mnemonic = "VmBundleManifest",
+        progress_message = "Writing VM bundle manifest %{output}",
+    )
+    return [
+        DefaultInfo(files = depset([manifest] + files.values())),
+        VmBundleInfo(kernel = ctx.file.kernel, initramfs = ctx.file.initramfs, runtimes = runtimes, manifest = manifest),
+        OutputGroupInfo(manifest = depset([manifest])),
+    ]
+
+vm_bundle = rule(
+    implementation = _vm_bundle_impl,
+    doc = """A VM payload: the zstd kernel, the initramfs and the runtimes image, with
+`<name>.json` giving each one's file name, sha256 and size (also the
+`manifest` output group).
+
+Example:
+
+```starlark
+load("@rules_actiond//rules:vm.bzl", "vm_bundle")
+
+vm_bundle(
+    name = "vm_bundle",
+    kernel = ":linux_kernel_zst",
+    initramfs = ":initramfs",
+    runtimes = "@rules_actiond//runtimes:runtimes_squashfs_x86_64",
+)
+```
+""",
+    attrs = {
+        "initramfs": attr.label(allow_single_file = True, mandatory = True),
+        "kernel": attr.label(allow_single_file = True, mandatory = True),
+        "runtimes": attr.label(providers = [SquashfsInfo], mandatory = True),
+        "_tool": attr.label(default = Label("//tools/cli:actiond_tool"), executable = True, cfg = "exec"),
+    },
+    provides = [VmBundleInfo],
+)
