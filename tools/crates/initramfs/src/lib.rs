@@ -111,32 +111,29 @@ fn clean(path: &str) -> Result<String, String> {
     Ok(parts.join("/"))
 }
 
+/// Whether the ELF file `bytes` (of header type `H`) has a PT_INTERP segment.
+fn has_interp<H: object::read::elf::FileHeader<Endian = object::Endianness>>(
+    bytes: &[u8],
+) -> Result<bool, String> {
+    use object::read::elf::ProgramHeader;
+    let header = H::parse(bytes).map_err(|e| e.to_string())?;
+    let endian = header.endian().map_err(|e| e.to_string())?;
+    let headers = header
+        .program_headers(endian, bytes)
+        .map_err(|e| e.to_string())?;
+    Ok(headers
+        .iter()
+        .any(|ph| ph.p_type(endian) == object::elf::PT_INTERP))
+}
+
 /// Checks that `bytes` is a statically linked ELF executable.
 pub fn check_static_elf(bytes: &[u8]) -> Result<(), String> {
-    use object::read::elf::{FileHeader, ProgramHeader};
-    let kind = object::FileKind::parse(bytes).map_err(|_| "not an ELF file".to_string())?;
-    let interp = match kind {
+    let interp = match object::FileKind::parse(bytes).map_err(|_| "not an ELF file".to_string())? {
         object::FileKind::Elf64 => {
-            let header = object::elf::FileHeader64::<object::Endianness>::parse(bytes)
-                .map_err(|e| e.to_string())?;
-            let endian = header.endian().map_err(|e| e.to_string())?;
-            let headers = header
-                .program_headers(endian, bytes)
-                .map_err(|e| e.to_string())?;
-            headers
-                .iter()
-                .any(|ph| ph.p_type(endian) == object::elf::PT_INTERP)
+            has_interp::<object::elf::FileHeader64<object::Endianness>>(bytes)?
         }
         object::FileKind::Elf32 => {
-            let header = object::elf::FileHeader32::<object::Endianness>::parse(bytes)
-                .map_err(|e| e.to_string())?;
-            let endian = header.endian().map_err(|e| e.to_string())?;
-            let headers = header
-                .program_headers(endian, bytes)
-                .map_err(|e| e.to_string())?;
-            headers
-                .iter()
-                .any(|ph| ph.p_type(endian) == object::elf::PT_INTERP)
+            has_interp::<object::elf::FileHeader32<object::Endianness>>(bytes)?
         }
         _ => return Err("not an ELF file".into()),
     };
