@@ -321,6 +321,12 @@ _NORMAL_DEPENDENCIES = {
             "zstd": Label("@crates__zstd-0.13.4//:zstd"),
         },
     },
+    "tools/crates/embedded_payload": {
+        _COMMON_CONDITION: {
+            "object": Label("@crates__object-0.40.0//:object"),
+            "thiserror": Label("@crates__thiserror-2.0.21//:thiserror"),
+        },
+    },
     "tools/crates/initramfs": {
         _COMMON_CONDITION: {
             "cpio": Label("@crates__cpio-0.4.2//:cpio"),
@@ -391,6 +397,10 @@ _NORMAL_ALIASES = {
         _COMMON_CONDITION: {
         },
     },
+    "tools/crates/embedded_payload": {
+        _COMMON_CONDITION: {
+        },
+    },
     "tools/crates/initramfs": {
         _COMMON_CONDITION: {
         },
@@ -431,6 +441,8 @@ _NORMAL_DEV_DEPENDENCIES = {
     "tools/crates/deb_index": {
     },
     "tools/crates/decompress": {
+    },
+    "tools/crates/embedded_payload": {
     },
     "tools/crates/initramfs": {
         _COMMON_CONDITION: {
@@ -473,6 +485,8 @@ _NORMAL_DEV_ALIASES = {
     },
     "tools/crates/decompress": {
     },
+    "tools/crates/embedded_payload": {
+    },
     "tools/crates/initramfs": {
         _COMMON_CONDITION: {
         },
@@ -507,6 +521,8 @@ _PROC_MACRO_DEPENDENCIES = {
     },
     "tools/crates/decompress": {
     },
+    "tools/crates/embedded_payload": {
+    },
     "tools/crates/initramfs": {
     },
     "tools/crates/linux_kernel": {
@@ -533,6 +549,8 @@ _PROC_MACRO_ALIASES = {
     },
     "tools/crates/decompress": {
     },
+    "tools/crates/embedded_payload": {
+    },
     "tools/crates/initramfs": {
     },
     "tools/crates/linux_kernel": {
@@ -558,6 +576,8 @@ _PROC_MACRO_DEV_DEPENDENCIES = {
     "tools/crates/deb_index": {
     },
     "tools/crates/decompress": {
+    },
+    "tools/crates/embedded_payload": {
     },
     "tools/crates/initramfs": {
     },
@@ -586,6 +606,8 @@ _PROC_MACRO_DEV_ALIASES = {
     "tools/crates/deb_index": {
     },
     "tools/crates/decompress": {
+    },
+    "tools/crates/embedded_payload": {
     },
     "tools/crates/initramfs": {
         _COMMON_CONDITION: {
@@ -621,6 +643,8 @@ _BUILD_DEPENDENCIES = {
     },
     "tools/crates/decompress": {
     },
+    "tools/crates/embedded_payload": {
+    },
     "tools/crates/initramfs": {
     },
     "tools/crates/linux_kernel": {
@@ -646,6 +670,8 @@ _BUILD_ALIASES = {
     "tools/crates/deb_index": {
     },
     "tools/crates/decompress": {
+    },
+    "tools/crates/embedded_payload": {
     },
     "tools/crates/initramfs": {
     },
@@ -673,6 +699,8 @@ _BUILD_PROC_MACRO_DEPENDENCIES = {
     },
     "tools/crates/decompress": {
     },
+    "tools/crates/embedded_payload": {
+    },
     "tools/crates/initramfs": {
     },
     "tools/crates/linux_kernel": {
@@ -698,6 +726,8 @@ _BUILD_PROC_MACRO_ALIASES = {
     "tools/crates/deb_index": {
     },
     "tools/crates/decompress": {
+    },
+    "tools/crates/embedded_payload": {
     },
     "tools/crates/initramfs": {
     },
@@ -1114,6 +1144,16 @@ def crate_repositories():
         version = "1.0.7",
         strip_prefix = "fnv-1.0.7",
         build_file = Label("//tools/3rdparty/crates:BUILD.fnv-1.0.7.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__foldhash-0.2.0",
+        sha256 = "77ce24cb58228fbb8aa041425bb1050850ac19177686ea6e0f41a70416f56fdb",
+        crate = "foldhash",
+        version = "0.2.0",
+        strip_prefix = "foldhash-0.2.0",
+        build_file = Label("//tools/3rdparty/crates:BUILD.foldhash-0.2.0.bazel"),
     )
 
     maybe(

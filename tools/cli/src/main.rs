@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use sha2::Digest as _;
 use std::fs::File;
-use std::io::{Read, Seek};
+use std::io::{Read, Seek, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -88,6 +88,9 @@ enum Command {
         #[arg(required = true)]
         files: Vec<String>,
     },
+    /// Payloads embedded in executables (ELF sections, Mach-O __ACTIOND sections).
+    #[command(subcommand)]
+    Payload(PayloadCommand),
     /// Resolve runtime packages through Packages indexes into a lock file.
     ///
     /// Index paths in the request are relative to the current directory.
@@ -103,6 +106,27 @@ enum Command {
         /// Instead of writing, fail unless this lock file is up to date.
         #[arg(long, conflicts_with = "out")]
         check: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum PayloadCommand {
+    /// List the payloads of an executable: name, offset, size.
+    ///
+    /// Example: actiond-tool payload list ./standalone
+    List { file: PathBuf },
+    /// Copy an ELF executable, adding non-allocated sections `.actiond.<name>`.
+    ///
+    /// Example: actiond-tool payload add --section runtimes=runtimes.sqfs app app.standalone
+    Add {
+        /// NAME=FILE; the section is `<prefix>NAME`.
+        #[arg(long = "section", required = true)]
+        sections: Vec<String>,
+        /// Section name prefix.
+        #[arg(long, default_value = ".actiond.")]
+        prefix: String,
+        input: PathBuf,
+        output: PathBuf,
     },
 }
 
@@ -202,6 +226,42 @@ fn run(cli: Cli) -> Result<()> {
             let file =
                 initramfs::write_compressed(&parsed, std::path::Path::new("."), threads, file)
                     .with_context(|| format!("{}", out.display()))?;
+            file.commit()?;
+        }
+        Command::Payload(PayloadCommand::List { file }) => {
+            let data =
+                std::fs::read(&file).with_context(|| format!("{}: cannot read", file.display()))?;
+            let payloads = embedded_payload::find(&data[..], &embedded_payload::Names::default())
+                .with_context(|| format!("{}", file.display()))?;
+            for p in payloads {
+                println!("{}\t{}\t{}", p.name, p.offset, p.size);
+            }
+        }
+        Command::Payload(PayloadCommand::Add {
+            sections,
+            prefix,
+            input,
+            output,
+        }) => {
+            let elf = std::fs::read(&input)
+                .with_context(|| format!("{}: cannot read", input.display()))?;
+            let mut payloads = Vec::new();
+            for pair in sections {
+                let (name, path) = pair
+                    .split_once('=')
+                    .with_context(|| format!("{pair:?} is not NAME=FILE"))?;
+                let bytes = std::fs::read(path).with_context(|| format!("{path}: cannot read"))?;
+                payloads.push((name.to_owned(), bytes));
+            }
+            let names = embedded_payload::Names {
+                elf_prefix: prefix,
+                ..Default::default()
+            };
+            let out = embedded_payload::add_elf_sections(&elf, &payloads, &names)
+                .with_context(|| format!("{}", input.display()))?;
+            let mut file = atomic_file::AtomicFile::create(&output)?;
+            file.set_mode(0o755);
+            file.write_all(&out)?;
             file.commit()?;
         }
         Command::Digest { out, files } => {

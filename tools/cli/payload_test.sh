@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# actiond-tool payload add/list on a real executable (the tool itself).
+set -euo pipefail
+tool="${PWD}/$1" image="${PWD}/$2"
+cd "${TEST_TMPDIR}"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+cp "${tool}" app
+"${tool}" payload list app >none.txt
+[[ ! -s none.txt ]] || fail "a plain binary lists payloads: $(cat none.txt)"
+"${tool}" payload add --section runtimes="${image}" app app.standalone
+./app.standalone --version | grep -q '^actiond-tool ' || fail "the binary does not run after embedding"
+read -r name offset size < <("${tool}" payload list app.standalone)
+[[ "${name}" == runtimes ]] || fail "payload name ${name}"
+[[ "${size}" == "$(stat -L -c %s "${image}")" ]] || fail "payload size ${size}"
+dd if=app.standalone of=payload.bin iflag=skip_bytes,count_bytes skip="${offset}" count="${size}" status=none
+cmp payload.bin "${image}" || fail "payload bytes differ from the image"
+# Program headers are untouched: the loaded segments are the same.
+[[ "$(readelf -lW app | grep -E '^ +(LOAD|INTERP|DYNAMIC)')" == "$(readelf -lW app.standalone | grep -E '^ +(LOAD|INTERP|DYNAMIC)')" ]] \
+  || fail "program headers changed"
+if "${tool}" payload add --section runtimes="${image}" app.standalone again 2>err.txt; then fail "a duplicate section was added"; fi
+grep -q "already exists" err.txt || fail "duplicate: $(cat err.txt)"
+echo PASS

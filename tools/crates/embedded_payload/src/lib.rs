@@ -1,0 +1,298 @@
+//! Payloads embedded in an executable, the way rules_actiond's standalone
+//! binaries carry them:
+//!
+//! - **ELF**: non-allocated sections named `<prefix><name>` (default prefix
+//!   `.actiond.`, e.g. `.actiond.runtimes`), found through the section
+//!   header table;
+//! - **Mach-O**: the sections of one segment (default `__ACTIOND`, e.g.
+//!   `__ACTIOND,__runtimes`), found through `LC_SEGMENT_64`.
+//!
+//! [`find`] reads only headers. No payload is an empty list, not an error;
+//! a header pointing past the end of the file, or a fat Mach-O, is an error
+//! that says so. [`add_elf_sections`] writes new ELF sections into an
+//! existing executable without touching its program headers.
+
+use object::read::{Object, ObjectSection, ReadRef};
+
+/// Section naming: the defaults are the seed's; brands can use their own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Names {
+    /// ELF section name prefix.
+    pub elf_prefix: String,
+    /// Mach-O segment name.
+    pub macho_segment: String,
+}
+
+impl Default for Names {
+    fn default() -> Self {
+        Names {
+            elf_prefix: ".actiond.".into(),
+            macho_segment: "__ACTIOND".into(),
+        }
+    }
+}
+
+/// One embedded payload: where its bytes are in the file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Payload {
+    pub name: String,
+    pub offset: u64,
+    pub size: u64,
+}
+
+/// Errors that say what is wrong with the file.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("not an executable this library reads: {0}")]
+    Format(String),
+    #[error("section {name}: {message}")]
+    Section { name: String, message: String },
+}
+
+/// Finds the payloads of `data` (an ELF or 64-bit Mach-O file).
+pub fn find<'data, R: ReadRef<'data>>(data: R, names: &Names) -> Result<Vec<Payload>, Error> {
+    let len = data
+        .len()
+        .map_err(|_| Error::Format("cannot read the file's length".into()))?;
+    let kind = object::FileKind::parse(data).map_err(|e| Error::Format(e.to_string()))?;
+    match kind {
+        object::FileKind::MachOFat32 | object::FileKind::MachOFat64 => {
+            return Err(Error::Format(
+                "a fat (universal) Mach-O: extract one architecture's slice first".into(),
+            ))
+        }
+        object::FileKind::Elf32
+        | object::FileKind::Elf64
+        | object::FileKind::MachO32
+        | object::FileKind::MachO64 => {}
+        other => return Err(Error::Format(format!("{other:?} files carry no payloads"))),
+    }
+    let file = object::File::parse(data).map_err(|e| Error::Format(e.to_string()))?;
+    let macho = matches!(kind, object::FileKind::MachO32 | object::FileKind::MachO64);
+    let mut payloads = Vec::new();
+    for section in file.sections() {
+        let raw = section.name().map_err(|e| Error::Format(e.to_string()))?;
+        let name = if macho {
+            match section.segment_name() {
+                Ok(Some(seg)) if seg == names.macho_segment => {
+                    raw.trim_start_matches("__").to_owned()
+                }
+                _ => continue,
+            }
+        } else {
+            match raw.strip_prefix(names.elf_prefix.as_str()) {
+                Some(rest) if !rest.is_empty() => rest.to_owned(),
+                _ => continue,
+            }
+        };
+        let bad = |message: String| Error::Section {
+            name: raw.to_owned(),
+            message,
+        };
+        let (offset, size) = section
+            .file_range()
+            .ok_or_else(|| bad("has no bytes in the file".into()))?;
+        let end = offset
+            .checked_add(size)
+            .ok_or_else(|| bad(format!("offset {offset} + size {size} overflows")))?;
+        if end > len {
+            return Err(bad(format!(
+                "ends at byte {end}, past the end of the file ({len} bytes)"
+            )));
+        }
+        payloads.push(Payload { name, offset, size });
+    }
+    payloads.sort_by(|a, b| a.name.cmp(&b.name));
+    if let Some(pair) = payloads.windows(2).find(|w| w[0].name == w[1].name) {
+        return Err(Error::Section {
+            name: pair[0].name.clone(),
+            message: "appears twice".into(),
+        });
+    }
+    Ok(payloads)
+}
+
+/// Returns `elf` with a non-allocated `SHT_PROGBITS` section per `(name,
+/// bytes)`, named `<prefix><name>`. Program headers and loaded sections stay
+/// where they are, so the program still runs.
+pub fn add_elf_sections(
+    elf: &[u8],
+    sections: &[(String, Vec<u8>)],
+    names: &Names,
+) -> Result<Vec<u8>, Error> {
+    let mut builder =
+        object::build::elf::Builder::read(elf).map_err(|e| Error::Format(e.to_string()))?;
+    for (name, bytes) in sections {
+        let full = format!("{}{name}", names.elf_prefix);
+        if builder
+            .sections
+            .iter()
+            .any(|s| s.name.as_slice() == full.as_bytes())
+        {
+            return Err(Error::Section {
+                name: full,
+                message: "already exists".into(),
+            });
+        }
+        let section = builder.sections.add();
+        section.name = full.into_bytes().into();
+        section.sh_type = object::elf::SHT_PROGBITS;
+        section.sh_flags = object::elf::SectionFlags(0);
+        section.sh_addralign = 1;
+        section.data = object::build::elf::SectionData::Data(bytes.clone().into());
+    }
+    let mut out = Vec::new();
+    builder
+        .write(&mut out)
+        .map_err(|e| Error::Format(e.to_string()))?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use object::write::{Object as WriteObject, StandardSection};
+    use object::{Architecture, BinaryFormat, Endianness, SectionKind};
+
+    /// An ELF or Mach-O object made by object's writer, with the given sections.
+    fn object_file(format: BinaryFormat, sections: &[(&str, &str, &[u8])]) -> Vec<u8> {
+        let mut obj = WriteObject::new(format, Architecture::X86_64, Endianness::Little);
+        let text = obj.section_id(StandardSection::Text);
+        obj.append_section_data(text, &[0xc3], 1);
+        for (segment, name, data) in sections {
+            let id = obj.add_section(
+                segment.as_bytes().to_vec(),
+                name.as_bytes().to_vec(),
+                SectionKind::Other,
+            );
+            obj.append_section_data(id, data, 1);
+        }
+        obj.write().unwrap()
+    }
+
+    fn found(data: &[u8]) -> Vec<(String, Vec<u8>)> {
+        find(data, &Names::default())
+            .unwrap()
+            .into_iter()
+            .map(|p| {
+                (
+                    p.name,
+                    data[p.offset as usize..(p.offset + p.size) as usize].to_vec(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn elf_sections() {
+        let data = object_file(
+            BinaryFormat::Elf,
+            &[
+                ("", ".actiond.runtimes", b"image"),
+                ("", ".actiond.kernel", b"vmlinuz"),
+                ("", ".comment", b"x"),
+            ],
+        );
+        assert_eq!(
+            found(&data),
+            [
+                ("kernel".into(), b"vmlinuz".to_vec()),
+                ("runtimes".into(), b"image".to_vec())
+            ]
+        );
+    }
+
+    #[test]
+    fn macho_segment() {
+        let data = object_file(
+            BinaryFormat::MachO,
+            &[
+                ("__ACTIOND", "__runtimes", b"image"),
+                ("__ACTIOND", "__initramfs", b"cpio"),
+                ("__DATA", "__runtimes", b"no"),
+            ],
+        );
+        assert_eq!(
+            found(&data),
+            [
+                ("initramfs".into(), b"cpio".to_vec()),
+                ("runtimes".into(), b"image".to_vec())
+            ]
+        );
+    }
+
+    #[test]
+    fn none_is_empty_not_an_error() {
+        assert!(found(&object_file(BinaryFormat::Elf, &[])).is_empty());
+        assert!(found(&object_file(BinaryFormat::MachO, &[])).is_empty());
+    }
+
+    #[test]
+    fn custom_names() {
+        let data = object_file(BinaryFormat::Elf, &[("", ".brand.runtimes", b"image")]);
+        let names = Names {
+            elf_prefix: ".brand.".into(),
+            ..Names::default()
+        };
+        assert_eq!(find(&data[..], &names).unwrap()[0].name, "runtimes");
+        assert!(found(&data).is_empty());
+    }
+
+    #[test]
+    fn hostile_headers_are_errors_not_panics() {
+        let data = object_file(BinaryFormat::Elf, &[("", ".actiond.runtimes", b"image")]);
+        // Every truncation of the file: an error or a (shorter) result, never a panic.
+        for cut in 0..data.len() {
+            let _ = find(&data[..cut], &Names::default());
+        }
+        // A section whose size runs past the end of the file.
+        let payload = find(&data[..], &Names::default()).unwrap().remove(0);
+        let mut bad = data.clone();
+        let file = object::read::elf::ElfFile64::<Endianness>::parse(&data[..]).unwrap();
+        let shoff = file.elf_header().e_shoff.get(Endianness::Little) as usize;
+        let shentsize = file.elf_header().e_shentsize.get(Endianness::Little) as usize;
+        for i in 0..file.elf_header().e_shnum.get(Endianness::Little) as usize {
+            let sh = shoff + i * shentsize;
+            let off = u64::from_le_bytes(bad[sh + 24..sh + 32].try_into().unwrap());
+            if off == payload.offset {
+                bad[sh + 32..sh + 40].copy_from_slice(&u64::MAX.to_le_bytes());
+            }
+        }
+        let err = find(&bad[..], &Names::default()).unwrap_err().to_string();
+        assert!(
+            err.contains("overflows")
+                || err.contains("past the end")
+                || err.contains("not an executable"),
+            "{err}"
+        );
+        // Not an executable at all.
+        assert!(find(&b"#!/bin/sh\n"[..], &Names::default()).is_err());
+    }
+
+    #[test]
+    fn fat_macho_is_refused() {
+        let mut fat = vec![0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 1];
+        fat.extend_from_slice(&[0; 64]);
+        let err = find(&fat[..], &Names::default()).unwrap_err().to_string();
+        assert!(err.contains("fat"), "{err}");
+    }
+
+    #[test]
+    fn added_sections_are_found_and_duplicates_refused() {
+        let elf = object_file(BinaryFormat::Elf, &[]);
+        let out = add_elf_sections(
+            &elf,
+            &[("runtimes".into(), b"image bytes".to_vec())],
+            &Names::default(),
+        )
+        .unwrap();
+        assert_eq!(found(&out), [("runtimes".into(), b"image bytes".to_vec())]);
+        let err = add_elf_sections(
+            &out,
+            &[("runtimes".into(), b"again".to_vec())],
+            &Names::default(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("already exists"));
+    }
+}
