@@ -20,4 +20,24 @@ cmp payload.bin "${image}" || fail "payload bytes differ from the image"
   || fail "program headers changed"
 if "${tool}" payload add --section runtimes="${image}" app.standalone again 2>err.txt; then fail "a duplicate section was added"; fi
 grep -q "already exists" err.txt || fail "duplicate: $(cat err.txt)"
+
+# Extraction: once, then trusted from the stamp; 16 concurrent starts; a
+# start killed at any point, then a restart.
+want=$(sha256sum "${image}" | cut -d' ' -f1)
+out=$("${tool}" payload extract app.standalone root)
+[[ "${out}" == "runtimes	${PWD}/root/embedded/runtimes-${want}	Extracted" || "${out}" == "runtimes	root/embedded/runtimes-${want}	Extracted" ]] \
+  || fail "first extraction: ${out}"
+[[ "$(sha256sum "root/embedded/runtimes-${want}" | cut -d' ' -f1)" == "${want}" ]] || fail "extracted bytes"
+[[ "$("${tool}" payload extract app.standalone root | cut -f3)" == Cached ]] || fail "second start rewrote the file"
+
+for i in $(seq 16); do "${tool}" payload extract app.standalone many >"many.${i}" 2>&1 & done
+wait
+[[ "$(cut -f3 many.* | sort | uniq -c | awk '$2 == "Extracted" {print $1}')" == 1 ]] || fail "16 starts: $(cut -f3 many.* | sort | uniq -c)"
+cmp "many/embedded/runtimes-${want}" "${image}" || fail "16 starts: bad file"
+
+"${tool}" payload extract app.standalone killed >/dev/null 2>&1 &
+kill -9 $! 2>/dev/null || true
+wait || true
+"${tool}" payload extract app.standalone killed >/dev/null
+cmp "killed/embedded/runtimes-${want}" "${image}" || fail "restart after a kill: bad file"
 echo PASS

@@ -324,6 +324,8 @@ _NORMAL_DEPENDENCIES = {
     "tools/crates/embedded_payload": {
         _COMMON_CONDITION: {
             "object": Label("@crates__object-0.40.0//:object"),
+            "sha2": Label("@crates__sha2-0.10.9//:sha2"),
+            "tempfile": Label("@crates__tempfile-3.27.0//:tempfile"),
             "thiserror": Label("@crates__thiserror-2.0.21//:thiserror"),
         },
     },

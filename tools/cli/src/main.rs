@@ -115,6 +115,18 @@ enum PayloadCommand {
     ///
     /// Example: actiond-tool payload list ./standalone
     List { file: PathBuf },
+    /// Extract payloads to ROOT/embedded/<name>-<sha256>, safely and only once.
+    ///
+    /// Prints name, path and what was done (extracted, cached or verified).
+    ///
+    /// Example: actiond-tool payload extract ./standalone /var/lib/actiond
+    Extract {
+        file: PathBuf,
+        root: PathBuf,
+        /// Only this payload.
+        #[arg(long)]
+        name: Option<String>,
+    },
     /// Copy an ELF executable, adding non-allocated sections `.actiond.<name>`.
     ///
     /// Example: actiond-tool payload add --section runtimes=runtimes.sqfs app app.standalone
@@ -235,6 +247,30 @@ fn run(cli: Cli) -> Result<()> {
                 .with_context(|| format!("{}", file.display()))?;
             for p in payloads {
                 println!("{}\t{}\t{}", p.name, p.offset, p.size);
+            }
+        }
+        Command::Payload(PayloadCommand::Extract { file, root, name }) => {
+            let data =
+                std::fs::read(&file).with_context(|| format!("{}: cannot read", file.display()))?;
+            let payloads = embedded_payload::find(&data[..], &embedded_payload::Names::default())
+                .with_context(|| format!("{}", file.display()))?;
+            drop(data);
+            let mut found = false;
+            for p in payloads
+                .iter()
+                .filter(|p| name.as_ref().is_none_or(|n| *n == p.name))
+            {
+                found = true;
+                let digest = embedded_payload::payload_sha256(&file, p)?;
+                let (path, outcome) = embedded_payload::extract(&file, &root, p, &digest)?;
+                println!("{}\t{}\t{outcome:?}", p.name, path.display());
+            }
+            if !found {
+                anyhow::bail!(
+                    "{}: no payload{}",
+                    file.display(),
+                    name.map(|n| format!(" named {n}")).unwrap_or_default()
+                );
             }
         }
         Command::Payload(PayloadCommand::Add {

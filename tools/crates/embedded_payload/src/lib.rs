@@ -7,11 +7,15 @@
 //! - **Mach-O**: the sections of one segment (default `__ACTIOND`, e.g.
 //!   `__ACTIOND,__runtimes`), found through `LC_SEGMENT_64`.
 //!
-//! [`find`] reads only headers. No payload is an empty list, not an error;
+//! [`find`] reads only headers; [`extract`] writes a payload out safely
+//! (see its module for how a cached file is trusted). No payload is an empty list, not an error;
 //! a header pointing past the end of the file, or a fat Mach-O, is an error
 //! that says so. [`add_elf_sections`] writes new ELF sections into an
 //! existing executable without touching its program headers.
 
+mod extract;
+
+pub use extract::{extract, payload_sha256, ExtractError, Outcome};
 use object::read::{Object, ObjectSection, ReadRef};
 
 /// Section naming: the defaults are the seed's; brands can use their own.
