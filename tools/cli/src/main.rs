@@ -254,14 +254,18 @@ fn run(cli: Cli) -> Result<()> {
                 std::fs::read(&file).with_context(|| format!("{}: cannot read", file.display()))?;
             let payloads = embedded_payload::find(&data[..], &embedded_payload::Names::default())
                 .with_context(|| format!("{}", file.display()))?;
+            let recorded = embedded_payload::recorded_digests(&data[..], &payloads)
+                .with_context(|| format!("{}", file.display()))?;
             drop(data);
             let mut found = false;
-            for p in payloads
-                .iter()
-                .filter(|p| name.as_ref().is_none_or(|n| *n == p.name))
-            {
+            for p in payloads.iter().filter(|p| {
+                p.name != embedded_payload::DIGESTS && name.as_ref().is_none_or(|n| *n == p.name)
+            }) {
                 found = true;
-                let digest = embedded_payload::payload_sha256(&file, p)?;
+                let digest = match recorded.get(&p.name) {
+                    Some(d) => d.clone(),
+                    None => embedded_payload::payload_sha256(&file, p)?,
+                };
                 let (path, outcome) = embedded_payload::extract(&file, &root, p, &digest)?;
                 println!("{}\t{}\t{outcome:?}", p.name, path.display());
             }

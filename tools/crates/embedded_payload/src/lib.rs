@@ -36,6 +36,11 @@ impl Default for Names {
     }
 }
 
+/// The reserved payload name under which [`add_elf_sections`] records the
+/// other payloads' sha256s (`<name> <sha256hex>` lines), so that a start can
+/// name the extracted file without reading the payload.
+pub const DIGESTS: &str = "sha256";
+
 /// One embedded payload: where its bytes are in the file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Payload {
@@ -116,17 +121,68 @@ pub fn find<'data, R: ReadRef<'data>>(data: R, names: &Names) -> Result<Vec<Payl
     Ok(payloads)
 }
 
+/// The sha256s recorded in the [`DIGESTS`] payload of `data`, if it has one.
+pub fn recorded_digests<'data, R: ReadRef<'data>>(
+    data: R,
+    payloads: &[Payload],
+) -> Result<std::collections::BTreeMap<String, String>, Error> {
+    let mut out = std::collections::BTreeMap::new();
+    let Some(p) = payloads.iter().find(|p| p.name == DIGESTS) else {
+        return Ok(out);
+    };
+    let bad = |message: String| Error::Section {
+        name: DIGESTS.into(),
+        message,
+    };
+    let bytes = data
+        .read_bytes_at(p.offset, p.size)
+        .map_err(|_| bad("cannot be read".into()))?;
+    let text = std::str::from_utf8(bytes).map_err(|_| bad("is not text".into()))?;
+    for line in text.lines() {
+        let (name, digest) = line
+            .split_once(' ')
+            .filter(|(_, d)| d.len() == 64 && d.bytes().all(|b| b.is_ascii_hexdigit()))
+            .ok_or_else(|| bad(format!("bad line {line:?}")))?;
+        out.insert(name.to_owned(), digest.to_owned());
+    }
+    Ok(out)
+}
+
+/// The [`DIGESTS`] payload's text for `sections`: `<name> <sha256hex>` lines.
+pub fn digests_text(sections: &[(String, Vec<u8>)]) -> String {
+    use sha2::Digest;
+    sections
+        .iter()
+        .map(|(name, bytes)| {
+            let digest: String = sha2::Sha256::digest(bytes)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            format!("{name} {digest}\n")
+        })
+        .collect()
+}
+
 /// Returns `elf` with a non-allocated `SHT_PROGBITS` section per `(name,
-/// bytes)`, named `<prefix><name>`. Program headers and loaded sections stay
-/// where they are, so the program still runs.
+/// bytes)`, named `<prefix><name>`, plus `<prefix>sha256` recording their
+/// digests. Program headers and loaded sections stay where they are, so the
+/// program still runs.
 pub fn add_elf_sections(
     elf: &[u8],
     sections: &[(String, Vec<u8>)],
     names: &Names,
 ) -> Result<Vec<u8>, Error> {
+    if sections.iter().any(|(n, _)| n == DIGESTS) {
+        return Err(Error::Section {
+            name: DIGESTS.into(),
+            message: "is reserved for the digests".into(),
+        });
+    }
     let mut builder =
         object::build::elf::Builder::read(elf).map_err(|e| Error::Format(e.to_string()))?;
-    for (name, bytes) in sections {
+    let mut all = sections.to_vec();
+    all.push((DIGESTS.to_owned(), digests_text(sections).into_bytes()));
+    for (name, bytes) in &all {
         let full = format!("{}{name}", names.elf_prefix);
         if builder
             .sections
@@ -284,13 +340,19 @@ mod tests {
     #[test]
     fn added_sections_are_found_and_duplicates_refused() {
         let elf = object_file(BinaryFormat::Elf, &[]);
-        let out = add_elf_sections(
-            &elf,
-            &[("runtimes".into(), b"image bytes".to_vec())],
-            &Names::default(),
-        )
-        .unwrap();
-        assert_eq!(found(&out), [("runtimes".into(), b"image bytes".to_vec())]);
+        let sections = [("runtimes".to_string(), b"image bytes".to_vec())];
+        let out = add_elf_sections(&elf, &sections, &Names::default()).unwrap();
+        let digests = digests_text(&sections);
+        assert_eq!(
+            found(&out),
+            [
+                ("runtimes".into(), b"image bytes".to_vec()),
+                (DIGESTS.into(), digests.clone().into_bytes())
+            ]
+        );
+        let payloads = find(&out[..], &Names::default()).unwrap();
+        let recorded = recorded_digests(&out[..], &payloads).unwrap();
+        assert_eq!(digests, format!("runtimes {}\n", recorded["runtimes"]));
         let err = add_elf_sections(
             &out,
             &[("runtimes".into(), b"again".to_vec())],
@@ -298,5 +360,8 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("already exists"));
+        let err =
+            add_elf_sections(&elf, &[(DIGESTS.into(), vec![])], &Names::default()).unwrap_err();
+        assert!(err.to_string().contains("reserved"));
     }
 }
