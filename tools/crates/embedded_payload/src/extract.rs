@@ -337,6 +337,35 @@ mod tests {
     }
 
     #[test]
+    fn macho_payloads_extract_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = b"kernel bytes for a mac".repeat(1000);
+        let mut obj = WriteObject::new(
+            BinaryFormat::MachO,
+            Architecture::Aarch64,
+            Endianness::Little,
+        );
+        let text = obj.section_id(StandardSection::Text);
+        obj.append_section_data(text, &[0xc0, 0x03, 0x5f, 0xd6], 4);
+        let id = obj.add_section(
+            b"__ACTIOND".to_vec(),
+            b"__kernel".to_vec(),
+            SectionKind::Other,
+        );
+        obj.append_section_data(id, &data, 1);
+        let exe = dir.path().join("macho");
+        fs::write(&exe, obj.write().unwrap()).unwrap();
+        let payload = find(&fs::read(&exe).unwrap()[..], &Names::default())
+            .unwrap()
+            .remove(0);
+        assert_eq!(payload.name, "kernel");
+        let (path, outcome) =
+            extract(&exe, &dir.path().join("root"), &payload, &sha(&data)).unwrap();
+        assert_eq!(outcome, Outcome::Extracted);
+        assert_eq!(fs::read(path).unwrap(), data);
+    }
+
+    #[test]
     fn a_wrong_digest_writes_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let (exe, payload, _) = exe_with_payload(dir.path());
