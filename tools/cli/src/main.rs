@@ -59,9 +59,9 @@ enum Command {
         spec: PathBuf,
         #[arg(long)]
         out: PathBuf,
-        /// Threads compressing data blocks (default: available cores).
-        #[arg(long)]
-        threads: Option<usize>,
+        /// Threads compressing data blocks, 0 for every core (does not change the image).
+        #[arg(long, default_value_t = 0)]
+        threads: u32,
     },
     /// Write an initramfs (cpio newc, zstd) from a spec of files, dirs and symlinks.
     ///
@@ -155,6 +155,15 @@ enum ManifestCommand {
     },
 }
 
+/// A `--threads` value: 0 stands for every core.
+fn all_cores_if_zero(threads: u32) -> u32 {
+    if threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get() as u32)
+    } else {
+        threads
+    }
+}
+
 fn run(cli: Cli) -> Result<()> {
     let verbose = cli.verbose;
     match cli.command {
@@ -194,11 +203,7 @@ fn run(cli: Cli) -> Result<()> {
                     .map_err(|e| anyhow::anyhow!("{}: {e}", input.display()))?;
                 file.seek(std::io::SeekFrom::Start(0))?;
             }
-            let threads = if threads == 0 {
-                std::thread::available_parallelism().map_or(1, |n| n.get() as u32)
-            } else {
-                threads
-            };
+            let threads = all_cores_if_zero(threads);
             let size = file
                 .metadata()
                 .with_context(|| format!("{}: cannot stat", input.display()))?
@@ -229,11 +234,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Initramfs { spec, out, threads } => {
             let parsed = initramfs::Spec::read(&spec)?;
-            let threads = if threads == 0 {
-                std::thread::available_parallelism().map_or(1, |n| n.get() as u32)
-            } else {
-                threads
-            };
+            let threads = all_cores_if_zero(threads);
             let file = atomic_file::AtomicFile::create(&out)?;
             let file =
                 initramfs::write_compressed(&parsed, std::path::Path::new("."), threads, file)
@@ -250,31 +251,22 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Payload(PayloadCommand::Extract { file, root, name }) => {
-            let data =
-                std::fs::read(&file).with_context(|| format!("{}: cannot read", file.display()))?;
-            let payloads = embedded_payload::find(&data[..], &embedded_payload::Names::default())
-                .with_context(|| format!("{}", file.display()))?;
-            let recorded = embedded_payload::recorded_digests(&data[..], &payloads)
-                .with_context(|| format!("{}", file.display()))?;
-            drop(data);
-            let mut found = false;
-            for p in payloads.iter().filter(|p| {
-                p.name != embedded_payload::DIGESTS && name.as_ref().is_none_or(|n| *n == p.name)
-            }) {
-                found = true;
-                let digest = match recorded.get(&p.name) {
-                    Some(d) => d.clone(),
-                    None => embedded_payload::payload_sha256(&file, p)?,
-                };
-                let (path, outcome) = embedded_payload::extract(&file, &root, p, &digest)?;
-                println!("{}\t{}\t{outcome:?}", p.name, path.display());
-            }
-            if !found {
+            let done = embedded_payload::extract_all(
+                &file,
+                &root,
+                &embedded_payload::Names::default(),
+                name.as_deref(),
+            )
+            .with_context(|| format!("{}", file.display()))?;
+            if done.is_empty() {
                 anyhow::bail!(
                     "{}: no payload{}",
                     file.display(),
                     name.map(|n| format!(" named {n}")).unwrap_or_default()
                 );
+            }
+            for (name, path, outcome) in done {
+                println!("{name}\t{}\t{outcome:?}", path.display());
             }
         }
         Command::Payload(PayloadCommand::Add {
@@ -338,8 +330,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::SqfsPack { spec, out, threads } => {
             let parsed = sqfs_pack::Spec::read(&spec)?;
-            let threads = threads
-                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            let threads = all_cores_if_zero(threads) as usize;
             let tree = sqfs_pack::build_tree(&parsed, std::path::Path::new("."), threads)?;
             let mut file = atomic_file::AtomicFile::create(&out)?;
             let stats = sqfs_pack::write_image(&tree, &parsed, threads, &mut file)

@@ -14,7 +14,7 @@
 //! - A process killed mid-extraction leaves only a temporary file, which
 //!   nothing trusts.
 
-use crate::Payload;
+use crate::{hex, Payload};
 use sha2::{Digest, Sha256};
 use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -48,10 +48,6 @@ pub enum Outcome {
     Verified,
     /// The file was (re)written.
     Extracted,
-}
-
-fn hex(digest: &[u8]) -> String {
-    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn sha256_of(reader: &mut impl Read) -> io::Result<String> {

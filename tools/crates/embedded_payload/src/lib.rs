@@ -56,6 +56,51 @@ pub enum Error {
     Format(String),
     #[error("section {name}: {message}")]
     Section { name: String, message: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Extract(#[from] ExtractError),
+}
+
+/// Lowercase hex of a digest.
+pub(crate) fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What a standalone binary does at start: finds the payloads of the
+/// executable at `exe` (reading only its headers and the digests section)
+/// and extracts each one, or only the one named `only`, below `root`. A
+/// payload without a recorded digest is hashed first. Returns (name, path,
+/// outcome) per payload; none is an empty list.
+pub fn extract_all(
+    exe: &std::path::Path,
+    root: &std::path::Path,
+    names: &Names,
+    only: Option<&str>,
+) -> Result<Vec<(String, std::path::PathBuf, Outcome)>, Error> {
+    let file = std::fs::File::open(exe).map_err(|source| Error::Io {
+        path: exe.to_owned(),
+        source,
+    })?;
+    let cache = object::ReadCache::new(file);
+    let payloads = find(&cache, names)?;
+    let recorded = recorded_digests(&cache, &payloads)?;
+    let mut done = Vec::new();
+    for p in payloads
+        .iter()
+        .filter(|p| p.name != DIGESTS && only.is_none_or(|n| n == p.name))
+    {
+        let digest = match recorded.get(&p.name) {
+            Some(d) => d.clone(),
+            None => payload_sha256(exe, p)?,
+        };
+        let (path, outcome) = extract(exe, root, p, &digest)?;
+        done.push((p.name.clone(), path, outcome));
+    }
+    Ok(done)
 }
 
 /// Finds the payloads of `data` (an ELF or 64-bit Mach-O file).
@@ -153,13 +198,7 @@ pub fn digests_text(sections: &[(String, Vec<u8>)]) -> String {
     use sha2::Digest;
     sections
         .iter()
-        .map(|(name, bytes)| {
-            let digest: String = sha2::Sha256::digest(bytes)
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
-            format!("{name} {digest}\n")
-        })
+        .map(|(name, bytes)| format!("{name} {}\n", hex(&sha2::Sha256::digest(bytes))))
         .collect()
 }
 

@@ -3,26 +3,16 @@
 //! once. It prints one `name<TAB>path<TAB>outcome` line per payload, or
 //! `none`. Exit codes: 0 done, 1 failure, 2 usage.
 
-use embedded_payload::{extract, find, payload_sha256, recorded_digests, Names, DIGESTS};
+use embedded_payload::{extract_all, Names};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-fn run(exe: &Path, root: &Path) -> Result<(), Box<dyn std::error::Error>> {
-    // Only the headers and the digests are read here, not the payloads.
-    let cache = object::ReadCache::new(std::fs::File::open(exe)?);
-    let payloads = find(&cache, &Names::default())?;
-    let recorded = recorded_digests(&cache, &payloads)?;
-    let mut any = false;
-    for p in payloads.iter().filter(|p| p.name != DIGESTS) {
-        any = true;
-        let digest = match recorded.get(&p.name) {
-            Some(d) => d.clone(),
-            None => payload_sha256(exe, p)?,
-        };
-        let (path, outcome) = extract(exe, root, p, &digest)?;
-        println!("{}\t{}\t{outcome:?}", p.name, path.display());
+fn run(exe: &Path, root: &Path) -> Result<(), embedded_payload::Error> {
+    let done = extract_all(exe, root, &Names::default(), None)?;
+    for (name, path, outcome) in &done {
+        println!("{name}\t{}\t{outcome:?}", path.display());
     }
-    if !any {
+    if done.is_empty() {
         println!("none");
     }
     Ok(())
