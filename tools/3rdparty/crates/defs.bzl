@@ -354,6 +354,13 @@ _NORMAL_DEPENDENCIES = {
             "thiserror": Label("@crates__thiserror-2.0.21//:thiserror"),
         },
     },
+    "tools/crates/runtime_root": {
+        _COMMON_CONDITION: {
+            "anyhow": Label("@crates__anyhow-1.0.104//:anyhow"),
+            "libc": Label("@crates__libc-0.2.191//:libc"),
+            "tempfile": Label("@crates__tempfile-3.27.0//:tempfile"),
+        },
+    },
     "tools/crates/sqfs_pack": {
         _COMMON_CONDITION: {
             "ar": Label("@crates__ar-0.9.0//:ar"),
@@ -417,6 +424,10 @@ _NORMAL_ALIASES = {
         _COMMON_CONDITION: {
         },
     },
+    "tools/crates/runtime_root": {
+        _COMMON_CONDITION: {
+        },
+    },
     "tools/crates/sqfs_pack": {
         _COMMON_CONDITION: {
         },
@@ -463,6 +474,8 @@ _NORMAL_DEV_DEPENDENCIES = {
             "tempfile": Label("@crates__tempfile-3.27.0//:tempfile"),
         },
     },
+    "tools/crates/runtime_root": {
+    },
     "tools/crates/sqfs_pack": {
         _COMMON_CONDITION: {
             "flate2": Label("@crates__flate2-1.1.11//:flate2"),
@@ -503,6 +516,8 @@ _NORMAL_DEV_ALIASES = {
         _COMMON_CONDITION: {
         },
     },
+    "tools/crates/runtime_root": {
+    },
     "tools/crates/sqfs_pack": {
         _COMMON_CONDITION: {
         },
@@ -533,6 +548,8 @@ _PROC_MACRO_DEPENDENCIES = {
     },
     "tools/crates/runtime_manifest": {
     },
+    "tools/crates/runtime_root": {
+    },
     "tools/crates/sqfs_pack": {
     },
     "tools/crates/vm_guest": {
@@ -561,6 +578,8 @@ _PROC_MACRO_ALIASES = {
     },
     "tools/crates/runtime_manifest": {
     },
+    "tools/crates/runtime_root": {
+    },
     "tools/crates/sqfs_pack": {
     },
     "tools/crates/vm_guest": {
@@ -588,6 +607,8 @@ _PROC_MACRO_DEV_DEPENDENCIES = {
     "tools/crates/runtime_lock": {
     },
     "tools/crates/runtime_manifest": {
+    },
+    "tools/crates/runtime_root": {
     },
     "tools/crates/sqfs_pack": {
     },
@@ -625,6 +646,8 @@ _PROC_MACRO_DEV_ALIASES = {
         _COMMON_CONDITION: {
         },
     },
+    "tools/crates/runtime_root": {
+    },
     "tools/crates/sqfs_pack": {
         _COMMON_CONDITION: {
         },
@@ -655,6 +678,8 @@ _BUILD_DEPENDENCIES = {
     },
     "tools/crates/runtime_manifest": {
     },
+    "tools/crates/runtime_root": {
+    },
     "tools/crates/sqfs_pack": {
     },
     "tools/crates/vm_guest": {
@@ -682,6 +707,8 @@ _BUILD_ALIASES = {
     "tools/crates/runtime_lock": {
     },
     "tools/crates/runtime_manifest": {
+    },
+    "tools/crates/runtime_root": {
     },
     "tools/crates/sqfs_pack": {
     },
@@ -711,6 +738,8 @@ _BUILD_PROC_MACRO_DEPENDENCIES = {
     },
     "tools/crates/runtime_manifest": {
     },
+    "tools/crates/runtime_root": {
+    },
     "tools/crates/sqfs_pack": {
     },
     "tools/crates/vm_guest": {
@@ -738,6 +767,8 @@ _BUILD_PROC_MACRO_ALIASES = {
     "tools/crates/runtime_lock": {
     },
     "tools/crates/runtime_manifest": {
+    },
+    "tools/crates/runtime_root": {
     },
     "tools/crates/sqfs_pack": {
     },

@@ -1,7 +1,8 @@
 //! `actiond-tool`: the build actions of rules_actiond.
 //!
 //! Exit codes: 0 success, 1 the action failed (the message names the file and
-//! the reason), 2 the command line was wrong.
+//! the reason), 2 the command line was wrong. `runtime run` exits with the
+//! command's own status (128 + N for signal N), or 125 when it cannot run it.
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -91,6 +92,9 @@ enum Command {
     /// Payloads embedded in executables (ELF sections, Mach-O __ACTIOND sections).
     #[command(subcommand)]
     Payload(PayloadCommand),
+    /// Run commands inside a runtime, as an executor does for `libc=<name>`.
+    #[command(subcommand)]
+    Runtime(RuntimeCommand),
     /// Resolve runtime packages through Packages indexes into a lock file.
     ///
     /// Index paths in the request are relative to the current directory.
@@ -139,6 +143,45 @@ enum PayloadCommand {
         prefix: String,
         input: PathBuf,
         output: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum RuntimeCommand {
+    /// Run COMMAND inside runtime LIBC of a runtimes image.
+    ///
+    /// In a private mount namespace, builds a read-only root from the image's
+    /// common/root and the runtime's manifest mounts, plus /proc, basic /dev
+    /// nodes, a /tmp tmpfs and each --bind, then runs COMMAND chrooted there
+    /// (or, for another architecture, under `QEMU -L <root>`). Needs root.
+    /// Exits with COMMAND's status, or 125 if it cannot be run.
+    ///
+    /// Example: actiond-tool runtime run --image runtimes.sqfs --libc glibc2.35 --bind "$PWD" --workdir "$PWD" -- ./hello
+    Run {
+        /// A runtimes SquashFS image, or a directory holding its tree.
+        #[arg(long)]
+        image: PathBuf,
+        /// The runtime's name, e.g. glibc2.35.
+        #[arg(long)]
+        libc: String,
+        /// The runtime's architecture (x86_64 or aarch64); this machine's by default.
+        #[arg(long)]
+        arch: Option<runtime_manifest::Arch>,
+        /// SOURCE or SOURCE:TARGET, mounted read-write inside the root.
+        #[arg(long = "bind", value_name = "SOURCE[:TARGET]")]
+        binds: Vec<String>,
+        /// The working directory inside the root.
+        #[arg(long, default_value = "/")]
+        workdir: PathBuf,
+        /// NAME=VALUE, added to an environment that otherwise has only PATH.
+        #[arg(long = "env", value_name = "NAME=VALUE")]
+        env: Vec<String>,
+        /// qemu-user binary that runs a runtime of another architecture.
+        #[arg(long)]
+        qemu: Option<PathBuf>,
+        /// The command and its arguments.
+        #[arg(required = true, last = true)]
+        command: Vec<std::ffi::OsString>,
     },
 }
 
@@ -231,6 +274,29 @@ fn run(cli: Cli) -> Result<()> {
                     .check_tree(&root)
                     .with_context(|| format!("{}", manifest.display()))?;
             }
+        }
+        Command::Runtime(RuntimeCommand::Run {
+            image,
+            libc,
+            arch,
+            binds,
+            workdir,
+            env,
+            qemu,
+            command,
+        }) => {
+            let status = run_in_runtime(image, libc, arch, binds, workdir, env, qemu, &command)
+                .unwrap_or_else(|err| {
+                    report(&err, verbose);
+                    std::process::exit(125);
+                });
+            use std::os::unix::process::ExitStatusExt as _;
+            std::process::exit(
+                status
+                    .code()
+                    .or_else(|| status.signal().map(|s| 128 + s))
+                    .unwrap_or(125),
+            );
         }
         Command::Initramfs { spec, out, threads } => {
             let parsed = initramfs::Spec::read(&spec)?;
@@ -372,17 +438,61 @@ fn run(cli: Cli) -> Result<()> {
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
+fn run_in_runtime(
+    image: PathBuf,
+    libc: String,
+    arch: Option<runtime_manifest::Arch>,
+    binds: Vec<String>,
+    workdir: PathBuf,
+    env: Vec<String>,
+    qemu: Option<PathBuf>,
+    command: &[std::ffi::OsString],
+) -> Result<std::process::ExitStatus> {
+    let arch = match arch {
+        Some(arch) => arch,
+        None => runtime_root::host_arch().context("unknown machine architecture: pass --arch")?,
+    };
+    let binds = binds
+        .iter()
+        .map(|b| runtime_root::Bind::parse(b))
+        .collect::<Result<_>>()?;
+    let env = env
+        .iter()
+        .map(|e| {
+            e.split_once('=')
+                .map(|(k, v)| (k.into(), v.into()))
+                .with_context(|| format!("--env {e}: expected NAME=VALUE"))
+        })
+        .collect::<Result<_>>()?;
+    let options = runtime_root::Options {
+        image,
+        libc,
+        arch,
+        binds,
+        workdir,
+        env,
+        qemu,
+    };
+    runtime_root::enter_private_mount_namespace()?;
+    runtime_root::run(&options, command)
+}
+
+fn report(err: &anyhow::Error, verbose: bool) {
+    if verbose {
+        eprintln!("actiond-tool: {err:?}");
+    } else {
+        eprintln!("actiond-tool: {err:#}");
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let verbose = cli.verbose;
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            if verbose {
-                eprintln!("actiond-tool: {err:?}");
-            } else {
-                eprintln!("actiond-tool: {err:#}");
-            }
+            report(&err, verbose);
             ExitCode::FAILURE
         }
     }

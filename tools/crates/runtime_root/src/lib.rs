@@ -1,0 +1,508 @@
+//! The runtime contract, written down as code: what an executor does for an
+//! action whose exec properties say `libc=<name>`.
+//!
+//! 1. The runtimes image is mounted read-only: a SquashFS file through a
+//!    loop device, or an already extracted tree used as it is.
+//! 2. In a private mount namespace, a root is assembled on a fresh tmpfs:
+//!    - every file of the image's `common/root` (`/etc/hosts`,
+//!      `/etc/nsswitch.conf`) at its own path, read-only;
+//!    - each mount of `libc/<name>/<arch>/runtime_manifest.json`: its
+//!      `source`, relative to `libc/<name>/<arch>/root`, at its `target`,
+//!      read-only;
+//!    - `/proc`, the device nodes null, zero, full, random and urandom, and a
+//!      tmpfs at `/tmp`;
+//!    - the action's own directories (its exec root), read-write, at the
+//!      same paths;
+//!
+//!    then the root itself is made read-only.
+//! 3. The command runs chrooted in that root with a clean environment. For a
+//!    runtime of another architecture it runs under qemu-user instead,
+//!    `qemu-<arch> -L <root> command...`, which resolves the ELF interpreter
+//!    and every library path inside the root.
+//!
+//! Everything is undone when the namespace goes away; nothing is left
+//! mounted on the host.
+
+use anyhow::{bail, Context, Result};
+use runtime_manifest::{Arch, RuntimeManifest};
+use std::ffi::{CString, OsString};
+use std::os::fd::AsRawFd;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus};
+
+/// A directory or file of the host made visible inside the root.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bind {
+    /// The host path.
+    pub source: PathBuf,
+    /// The absolute path inside the root.
+    pub target: PathBuf,
+}
+
+impl Bind {
+    /// Parses `SOURCE` (same path inside) or `SOURCE:TARGET`.
+    pub fn parse(text: &str) -> Result<Self> {
+        let (source, target) = text.split_once(':').unwrap_or((text, text));
+        if !target.starts_with('/') {
+            bail!("--bind {text}: the path inside the root must be absolute");
+        }
+        Ok(Self {
+            source: PathBuf::from(source),
+            target: PathBuf::from(target),
+        })
+    }
+}
+
+/// How to run one command inside one runtime.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The runtimes image: a SquashFS file, or a directory holding its tree.
+    pub image: PathBuf,
+    /// The runtime's name, such as `glibc2.35`.
+    pub libc: String,
+    /// The runtime's architecture.
+    pub arch: Arch,
+    /// The action's directories, mounted read-write.
+    pub binds: Vec<Bind>,
+    /// The working directory inside the root.
+    pub workdir: PathBuf,
+    /// `NAME=VALUE` pairs; the environment is otherwise empty but for `PATH`.
+    pub env: Vec<(OsString, OsString)>,
+    /// qemu-user for a runtime whose architecture is not this machine's.
+    pub qemu: Option<PathBuf>,
+}
+
+fn cpath(path: &Path) -> Result<CString> {
+    CString::new(path.as_os_str().as_bytes())
+        .with_context(|| format!("{}: a path with a NUL byte", path.display()))
+}
+
+fn os_error(what: String) -> anyhow::Error {
+    anyhow::Error::new(std::io::Error::last_os_error()).context(what)
+}
+
+fn mount(
+    source: Option<&Path>,
+    target: &Path,
+    fstype: Option<&str>,
+    flags: libc::c_ulong,
+    data: Option<&str>,
+) -> Result<()> {
+    let source_c = source.map(cpath).transpose()?;
+    let target_c = cpath(target)?;
+    let fstype_c = fstype.map(|f| CString::new(f).expect("no NUL in our own names"));
+    let data_c = data.map(|d| CString::new(d).expect("no NUL in our own options"));
+    let ptr = |c: &Option<CString>| c.as_ref().map_or(std::ptr::null(), |c| c.as_ptr());
+    // SAFETY: every pointer is null or a valid NUL-terminated string that
+    // outlives the call.
+    let rc = unsafe {
+        libc::mount(
+            ptr(&source_c),
+            target_c.as_ptr(),
+            ptr(&fstype_c),
+            flags,
+            ptr(&data_c).cast(),
+        )
+    };
+    if rc != 0 {
+        return Err(os_error(format!(
+            "mount {} on {}",
+            source.map_or_else(
+                || fstype.unwrap_or("").to_owned(),
+                |s| s.display().to_string()
+            ),
+            target.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Enters a private mount namespace: mounts made afterwards are invisible to
+/// the rest of the machine and vanish with the process. Call it before any
+/// thread is started (the kernel refuses otherwise). Needs CAP_SYS_ADMIN.
+pub fn enter_private_mount_namespace() -> Result<()> {
+    // SAFETY: plain syscalls on no memory of ours.
+    if unsafe { libc::unshare(libc::CLONE_NEWNS) } != 0 {
+        return Err(os_error(
+            "cannot make a private mount namespace (this needs root or CAP_SYS_ADMIN)".into(),
+        ));
+    }
+    mount(
+        None,
+        Path::new("/"),
+        None,
+        libc::MS_REC | libc::MS_PRIVATE,
+        None,
+    )
+}
+
+/// Bind-mounts `source` (a directory or a file) on `target`, creating the
+/// mount point, and optionally makes it read-only.
+fn bind(source: &Path, target: &Path, read_only: bool) -> Result<()> {
+    let meta =
+        std::fs::metadata(source).with_context(|| format!("{}: cannot bind", source.display()))?;
+    if meta.is_dir() {
+        std::fs::create_dir_all(target).with_context(|| format!("mkdir {}", target.display()))?;
+    } else {
+        let parent = target.parent().context("a file mount point has a parent")?;
+        std::fs::create_dir_all(parent).with_context(|| format!("mkdir {}", parent.display()))?;
+        std::fs::File::create(target).with_context(|| format!("create {}", target.display()))?;
+    }
+    mount(
+        Some(source),
+        target,
+        None,
+        libc::MS_BIND | libc::MS_REC,
+        None,
+    )?;
+    if read_only {
+        let flags = libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY;
+        mount(None, target, None, flags, None)?;
+    }
+    Ok(())
+}
+
+// linux/loop.h
+const LOOP_SET_FD: libc::c_ulong = 0x4C00;
+const LOOP_CLR_FD: libc::c_ulong = 0x4C01;
+const LOOP_SET_STATUS64: libc::c_ulong = 0x4C04;
+const LOOP_CTL_GET_FREE: libc::c_ulong = 0x4C82;
+const LO_FLAGS_AUTOCLEAR: u32 = 4;
+
+#[repr(C)]
+struct LoopInfo64 {
+    device: u64,
+    inode: u64,
+    rdevice: u64,
+    offset: u64,
+    sizelimit: u64,
+    number: u32,
+    encrypt_type: u32,
+    encrypt_key_size: u32,
+    flags: u32,
+    file_name: [u8; 64],
+    crypt_name: [u8; 64],
+    encrypt_key: [u8; 32],
+    init: [u64; 2],
+}
+
+/// Mounts the SquashFS file `image` read-only on `target` through a free
+/// loop device, which detaches itself once unmounted.
+fn mount_squashfs(image: &Path, target: &Path) -> Result<()> {
+    let hint = || {
+        format!(
+            "{}: cannot attach a loop device (this needs root and /dev/loop-control); \
+             or pass the extracted tree (unsquashfs -d DIR) as the image",
+            image.display()
+        )
+    };
+    let backing =
+        std::fs::File::open(image).with_context(|| format!("{}: cannot open", image.display()))?;
+    let control = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/loop-control")
+        .with_context(hint)?;
+    for _ in 0..16 {
+        // SAFETY: an ioctl without arguments on a file we own.
+        let n = unsafe { libc::ioctl(control.as_raw_fd(), LOOP_CTL_GET_FREE) };
+        if n < 0 {
+            return Err(os_error(hint()));
+        }
+        let device = PathBuf::from(format!("/dev/loop{n}"));
+        let loop_file = std::fs::File::open(&device).with_context(hint)?;
+        // SAFETY: LOOP_SET_FD takes the backing file's descriptor by value.
+        if unsafe { libc::ioctl(loop_file.as_raw_fd(), LOOP_SET_FD, backing.as_raw_fd()) } != 0 {
+            if std::io::Error::last_os_error().raw_os_error() == Some(libc::EBUSY) {
+                continue; // another process took it first
+            }
+            return Err(os_error(hint()));
+        }
+        // SAFETY: all-zero is a valid loop_info64.
+        let mut info: LoopInfo64 = unsafe { std::mem::zeroed() };
+        info.flags = LO_FLAGS_AUTOCLEAR;
+        let name = image.as_os_str().as_bytes();
+        let len = name.len().min(info.file_name.len() - 1);
+        info.file_name[..len].copy_from_slice(&name[..len]);
+        // SAFETY: the pointer is to a live loop_info64.
+        let status = unsafe { libc::ioctl(loop_file.as_raw_fd(), LOOP_SET_STATUS64, &info) };
+        let mounted = if status == 0 {
+            mount(
+                Some(&device),
+                target,
+                Some("squashfs"),
+                libc::MS_RDONLY,
+                None,
+            )
+        } else {
+            Err(os_error(hint()))
+        };
+        if mounted.is_err() {
+            // SAFETY: detaches the device we attached.
+            unsafe { libc::ioctl(loop_file.as_raw_fd(), LOOP_CLR_FD) };
+        }
+        return mounted.with_context(|| format!("{}: not a SquashFS image", image.display()));
+    }
+    bail!("{}: every free loop device was taken", hint())
+}
+
+/// The image's runtimes, as `name/arch` strings, for error messages.
+fn runtimes_in(image: &Path) -> String {
+    let mut found = Vec::new();
+    for name in std::fs::read_dir(image.join("libc"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        for arch in std::fs::read_dir(name.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            found.push(format!(
+                "{}/{}",
+                name.file_name().to_string_lossy(),
+                arch.file_name().to_string_lossy()
+            ));
+        }
+    }
+    found.sort();
+    if found.is_empty() {
+        "none".into()
+    } else {
+        found.join(", ")
+    }
+}
+
+/// Every regular file and symlink under `dir`, relative to it, sorted.
+fn files_under(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack = vec![PathBuf::new()];
+    while let Some(rel) = stack.pop() {
+        let entries = std::fs::read_dir(dir.join(&rel))
+            .with_context(|| format!("{}: cannot list", dir.join(&rel).display()))?;
+        for entry in entries {
+            let entry = entry?;
+            let path = rel.join(entry.file_name());
+            if entry.file_type()?.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Assembles the root of runtime `libc`/`arch` from the image mounted (or
+/// extracted) at `image`, in the directory `root`, which must be on a
+/// writable filesystem of this namespace. Returns the runtime's manifest.
+pub fn assemble_root(
+    image: &Path,
+    libc_name: &str,
+    arch: Arch,
+    root: &Path,
+    binds: &[Bind],
+) -> Result<RuntimeManifest> {
+    let runtime_dir = image.join("libc").join(libc_name).join(arch.as_str());
+    let manifest_path = runtime_dir.join("runtime_manifest.json");
+    if !manifest_path.is_file() {
+        bail!(
+            "the image has no runtime {libc_name} for {}; it has: {}",
+            arch.as_str(),
+            runtimes_in(image)
+        );
+    }
+    let manifest = RuntimeManifest::from_file(&manifest_path)
+        .with_context(|| format!("{}", manifest_path.display()))?;
+    if manifest.name != libc_name || manifest.arch != arch {
+        bail!(
+            "{}: describes {} {}, not {libc_name} {}",
+            manifest_path.display(),
+            manifest.name,
+            manifest.arch.as_str(),
+            arch.as_str()
+        );
+    }
+    std::fs::create_dir_all(root).with_context(|| format!("mkdir {}", root.display()))?;
+    // The root becomes a mount point of its own, so it can be made read-only.
+    bind(root, root, false)?;
+
+    let common = image.join("common/root");
+    if common.is_dir() {
+        for rel in files_under(&common)? {
+            bind(&common.join(&rel), &root.join(&rel), true)?;
+        }
+    }
+    let runtime_root = runtime_dir.join("root");
+    for m in &manifest.mounts {
+        // Symlinks in the runtime point inside it, never at the host's files.
+        let source = runtime_manifest::resolve_in_root(&runtime_root, &m.source)
+            .with_context(|| format!("{}", manifest_path.display()))?;
+        let target = root.join(m.target.trim_start_matches('/'));
+        bind(&source, &target, true).with_context(|| {
+            format!(
+                "{}: mount {} -> {}",
+                manifest_path.display(),
+                m.source,
+                m.target
+            )
+        })?;
+    }
+
+    let proc_dir = root.join("proc");
+    std::fs::create_dir_all(&proc_dir)?;
+    mount(Some(Path::new("proc")), &proc_dir, Some("proc"), 0, None)?;
+    for node in ["null", "zero", "full", "random", "urandom"] {
+        let host = Path::new("/dev").join(node);
+        if host.exists() {
+            bind(&host, &root.join("dev").join(node), false)?;
+        }
+    }
+    let tmp = root.join("tmp");
+    std::fs::create_dir_all(&tmp)?;
+    mount(
+        Some(Path::new("tmpfs")),
+        &tmp,
+        Some("tmpfs"),
+        0,
+        Some("mode=1777"),
+    )?;
+    for b in binds {
+        let target = root.join(b.target.strip_prefix("/").unwrap_or(&b.target));
+        bind(&b.source, &target, false)
+            .with_context(|| format!("--bind {}", b.source.display()))?;
+    }
+    mount(
+        None,
+        root,
+        None,
+        libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY,
+        None,
+    )?;
+    Ok(manifest)
+}
+
+/// The machine's own architecture.
+pub fn host_arch() -> Option<Arch> {
+    Arch::ALL
+        .into_iter()
+        .find(|a| a.as_str() == std::env::consts::ARCH)
+}
+
+/// Runs `command` inside the runtime, and returns its exit status. Call
+/// [`enter_private_mount_namespace`] first.
+pub fn run(options: &Options, command: &[OsString]) -> Result<ExitStatus> {
+    let (program, args) = command.split_first().context("no command to run")?;
+    let native = host_arch() == Some(options.arch);
+    if !native && options.qemu.is_none() {
+        bail!(
+            "{} is {} and this machine is {}: pass --qemu (e.g. qemu-{})",
+            options.libc,
+            options.arch.as_str(),
+            std::env::consts::ARCH,
+            options.arch.as_str()
+        );
+    }
+    // One tmpfs holds the image's mount point and the root, so unmounting
+    // it takes everything else with it.
+    let scratch = tempfile::Builder::new()
+        .prefix("actiond-runtime.")
+        .tempdir()
+        .context("cannot make a scratch directory")?
+        .keep();
+    let result = (|| {
+        mount(
+            Some(Path::new("tmpfs")),
+            &scratch,
+            Some("tmpfs"),
+            0,
+            Some("mode=0755"),
+        )?;
+        let image = if options.image.is_dir() {
+            options.image.clone()
+        } else {
+            let mounted = scratch.join("image");
+            std::fs::create_dir(&mounted)?;
+            mount_squashfs(&options.image, &mounted)?;
+            mounted
+        };
+        let root = scratch.join("root");
+        assemble_root(&image, &options.libc, options.arch, &root, &options.binds)?;
+
+        let mut cmd = if native {
+            let mut cmd = Command::new(program);
+            let (root_c, workdir_c) = (cpath(&root)?, cpath(&options.workdir)?);
+            // SAFETY: chroot and chdir are async-signal-safe, as pre_exec requires.
+            unsafe {
+                cmd.pre_exec(move || {
+                    if libc::chroot(root_c.as_ptr()) != 0 || libc::chdir(workdir_c.as_ptr()) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+            cmd
+        } else {
+            let mut cmd = Command::new(options.qemu.as_ref().expect("checked above"));
+            cmd.arg("-L").arg(&root).arg(program);
+            cmd.current_dir(&options.workdir);
+            cmd
+        };
+        cmd.args(args)
+            .env_clear()
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+            .envs(options.env.iter().map(|(k, v)| (k, v)));
+        cmd.status().with_context(|| {
+            format!(
+                "cannot run {} inside {}/{}",
+                Path::new(program).display(),
+                options.libc,
+                options.arch.as_str()
+            )
+        })
+    })();
+    // SAFETY: plain syscalls; a lazy unmount takes the whole tree.
+    unsafe {
+        if let Ok(c) = cpath(&scratch) {
+            libc::umount2(c.as_ptr(), libc::MNT_DETACH);
+        }
+    }
+    let _ = std::fs::remove_dir(&scratch);
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bind_parsing() {
+        let same = Bind::parse("/work/exec").unwrap();
+        assert_eq!(same.source, same.target);
+        let moved = Bind::parse("out:/out").unwrap();
+        assert_eq!(
+            (moved.source, moved.target),
+            ("out".into(), PathBuf::from("/out"))
+        );
+        let err = Bind::parse("a:b").unwrap_err().to_string();
+        assert!(err.contains("must be absolute"), "{err}");
+    }
+
+    #[test]
+    fn missing_runtime_names_what_the_image_has() {
+        let image = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(image.path().join("libc/glibc2.35/x86_64")).unwrap();
+        let root = image.path().join("root");
+        let err = assemble_root(image.path(), "glibc2.31", Arch::X86_64, &root, &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("no runtime glibc2.31 for x86_64; it has: glibc2.35/x86_64"),
+            "{err}"
+        );
+    }
+}
