@@ -373,6 +373,12 @@ _NORMAL_DEPENDENCIES = {
             "zstd": Label("@crates__zstd-0.13.4//:zstd"),
         },
     },
+    "tools/crates/stress_action": {
+        _COMMON_CONDITION: {
+            "anyhow": Label("@crates__anyhow-1.0.104//:anyhow"),
+            "sha2": Label("@crates__sha2-0.10.9//:sha2"),
+        },
+    },
     "tools/crates/vm_guest": {
         _COMMON_CONDITION: {
             "anyhow": Label("@crates__anyhow-1.0.104//:anyhow"),
@@ -432,6 +438,10 @@ _NORMAL_ALIASES = {
         _COMMON_CONDITION: {
         },
     },
+    "tools/crates/stress_action": {
+        _COMMON_CONDITION: {
+        },
+    },
     "tools/crates/vm_guest": {
         _COMMON_CONDITION: {
         },
@@ -482,6 +492,11 @@ _NORMAL_DEV_DEPENDENCIES = {
             "tempfile": Label("@crates__tempfile-3.27.0//:tempfile"),
         },
     },
+    "tools/crates/stress_action": {
+        _COMMON_CONDITION: {
+            "tempfile": Label("@crates__tempfile-3.27.0//:tempfile"),
+        },
+    },
     "tools/crates/vm_guest": {
     },
     "tools/crates/zstd_compress": {
@@ -522,6 +537,10 @@ _NORMAL_DEV_ALIASES = {
         _COMMON_CONDITION: {
         },
     },
+    "tools/crates/stress_action": {
+        _COMMON_CONDITION: {
+        },
+    },
     "tools/crates/vm_guest": {
     },
     "tools/crates/zstd_compress": {
@@ -551,6 +570,8 @@ _PROC_MACRO_DEPENDENCIES = {
     "tools/crates/runtime_root": {
     },
     "tools/crates/sqfs_pack": {
+    },
+    "tools/crates/stress_action": {
     },
     "tools/crates/vm_guest": {
     },
@@ -582,6 +603,8 @@ _PROC_MACRO_ALIASES = {
     },
     "tools/crates/sqfs_pack": {
     },
+    "tools/crates/stress_action": {
+    },
     "tools/crates/vm_guest": {
     },
     "tools/crates/zstd_compress": {
@@ -611,6 +634,8 @@ _PROC_MACRO_DEV_DEPENDENCIES = {
     "tools/crates/runtime_root": {
     },
     "tools/crates/sqfs_pack": {
+    },
+    "tools/crates/stress_action": {
     },
     "tools/crates/vm_guest": {
     },
@@ -652,6 +677,10 @@ _PROC_MACRO_DEV_ALIASES = {
         _COMMON_CONDITION: {
         },
     },
+    "tools/crates/stress_action": {
+        _COMMON_CONDITION: {
+        },
+    },
     "tools/crates/vm_guest": {
     },
     "tools/crates/zstd_compress": {
@@ -681,6 +710,8 @@ _BUILD_DEPENDENCIES = {
     "tools/crates/runtime_root": {
     },
     "tools/crates/sqfs_pack": {
+    },
+    "tools/crates/stress_action": {
     },
     "tools/crates/vm_guest": {
     },
@@ -712,6 +743,8 @@ _BUILD_ALIASES = {
     },
     "tools/crates/sqfs_pack": {
     },
+    "tools/crates/stress_action": {
+    },
     "tools/crates/vm_guest": {
     },
     "tools/crates/zstd_compress": {
@@ -742,6 +775,8 @@ _BUILD_PROC_MACRO_DEPENDENCIES = {
     },
     "tools/crates/sqfs_pack": {
     },
+    "tools/crates/stress_action": {
+    },
     "tools/crates/vm_guest": {
     },
     "tools/crates/zstd_compress": {
@@ -771,6 +806,8 @@ _BUILD_PROC_MACRO_ALIASES = {
     "tools/crates/runtime_root": {
     },
     "tools/crates/sqfs_pack": {
+    },
+    "tools/crates/stress_action": {
     },
     "tools/crates/vm_guest": {
     },

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Determinism and cache friendliness of the payloads:
+# 1. built in a fresh output base, the runtimes image and the VM bundle have
+#    the sha256s they have in the workspace's own output base;
+# 2. a second fresh output base, sharing the first one's --disk_cache, gets
+#    every payload action from that cache: the execution log shows each one
+#    as a cache hit, none executed.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+work=${PWD}/e2e/determinism/.work
+targets=(//runtimes:runtimes_squashfs_x86_64 //vm:vm_bundle)
+payload_mnemonics=RuntimeSquashfs,ZstdCompress,Initramfs,VmBundleManifest
+fail() { echo "determinism: FAIL: $*" >&2; exit 1; }
+
+# The payload files of a build, as "sha256  name" lines.
+digests() {
+  local base=$1
+  ./bazelw --output_base="${base}" cquery --output=files "set(${targets[*]})" 2>/dev/null \
+    | (cd "$(./bazelw --output_base="${base}" info execution_root 2>/dev/null)" && xargs sha256sum)
+}
+
+rm -rf "${work}"
+mkdir -p "${work}"
+trap './bazelw --output_base="${work}/a" shutdown >/dev/null 2>&1 || true
+      ./bazelw --output_base="${work}/b" shutdown >/dev/null 2>&1 || true
+      rm -rf "${work}"' EXIT
+
+./bazelw build "${targets[@]}"
+digests "$(./bazelw info output_base 2>/dev/null)" >"${work}/main.sha256"
+
+./bazelw --output_base="${work}/a" build --disk_cache="${work}/cache" "${targets[@]}"
+digests "${work}/a" >"${work}/a.sha256"
+diff -u "${work}/main.sha256" "${work}/a.sha256" || fail "another output base built other bytes"
+./bazelw --output_base="${work}/a" shutdown
+
+./bazelw --output_base="${work}/b" build --disk_cache="${work}/cache" \
+  --execution_log_json_file="${work}/b.log.json" "${targets[@]}" 2>&1 | tee "${work}/b.out"
+digests "${work}/b" >"${work}/b.sha256"
+diff -u "${work}/main.sha256" "${work}/b.sha256" || fail "the cached build gave other bytes"
+
+python3 - "${work}/b.log.json" "${payload_mnemonics}" <<'PY'
+import json, sys
+text, wanted = open(sys.argv[1]).read(), set(sys.argv[2].split(","))
+decoder, pos, spawns = json.JSONDecoder(), 0, []
+while True:
+    while pos < len(text) and text[pos].isspace():
+        pos += 1
+    if pos >= len(text):
+        break
+    spawn, pos = decoder.raw_decode(text, pos)
+    spawns.append(spawn)
+hit = lambda s: s.get("cacheHit", s.get("remoteCacheHit", False))
+payload = [s for s in spawns if s.get("mnemonic") in wanted]
+executed = [s for s in spawns if not hit(s)]
+missed = [s for s in payload if not hit(s)]
+print(f"determinism: {len(spawns)} spawns, {len(spawns) - len(executed)} from the disk cache, "
+      f"{len(executed)} executed; payload actions: {len(payload)}, {len(missed)} executed")
+if not payload or len(payload) < len(wanted):
+    sys.exit(f"determinism: FAIL: expected the payload actions {sorted(wanted)} in the log")
+if missed:
+    sys.exit("determinism: FAIL: not cache hits: " + ", ".join(s["mnemonic"] + " " + s.get("targetLabel", "") for s in missed))
+PY
+grep -h "processes:" "${work}/b.out" | tail -1
+echo "determinism: PASS ($(wc -l <"${work}/main.sha256") payload files identical in three output bases)"

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# What the downstream build made with rules_actiond's public rules is real:
+# the runtimes image holds our glibc 2.39 runtime, the data image our files,
+# the zstd file compresses the input, and the standalone executor extracts
+# its embedded image byte for byte.
+set -euo pipefail
+runtimes=$1 data=$2 executor=$3 zst=$4 input=$5
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+listing=$(unsquashfs -lls "${runtimes}")
+for path in common/root/etc/hosts libc/glibc2.39/x86_64/runtime_manifest.json \
+  libc/glibc2.39/x86_64/root/usr/lib/x86_64-linux-gnu/libc.so.6 \
+  libc/glibc2.39/x86_64/root/usr/lib/x86_64-linux-gnu/libgcc_s.so.1; do
+  grep -q " squashfs-root/${path}\( \|$\)" <<<"${listing}" || fail "${runtimes} lacks ${path}"
+done
+grep -q "libc/glibc2.35" <<<"${listing}" && fail "${runtimes} has a runtime we did not ask for"
+
+listing=$(unsquashfs -lls "${data}")
+grep -q "squashfs-root/latest -> data/input.txt$" <<<"${listing}" || fail "${data} lacks the symlink"
+grep -q "squashfs-root/data/input.txt.zst$" <<<"${listing}" || fail "${data} lacks the .zst"
+
+[[ "$(head -c 4 "${zst}" | od -An -tx1 | tr -d ' ')" == 28b52ffd ]] || fail "${zst} is not zstd"
+[[ $(stat -L -c %s "${zst}") -lt $(( $(stat -L -c %s "${input}") / 2 )) ]] || fail "${zst} is not compressed"
+
+root=${TEST_TMPDIR}/root
+out=$("${executor}" "${root}")
+echo "${out}"
+path=$(awk -F'\t' '$1 == "runtimes" {print $2}' <<<"${out}")
+[[ -n ${path} ]] || fail "the executor extracted no runtimes payload"
+cmp "${path}" "${runtimes}" || fail "the extracted image differs from the image"
+[[ ${path} == "${root}/embedded/runtimes-$(sha256sum "${runtimes}" | cut -d' ' -f1)" ]] \
+  || fail "unexpected path ${path}"
+echo PASS

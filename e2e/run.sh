@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The test layers, one mode or several at a time:
+#
+#   build        every target builds; unit tests and image checks pass
+#   linux        binaries run inside each runtime: loaders, the runtime
+#                contract (actiond-tool runtime run), glibc_compat_test,
+#                loop-mounted images (aarch64 under qemu-user)
+#   vm           the VM bundle boots under qemu and reports on each runtime
+#   standalone   standalone binaries extract their embedded payloads
+#   stress       the stress workload (e2e/stress), built locally
+#   downstream   a workspace using rules_actiond through bazel_dep (e2e/downstream)
+#   determinism  the same payload bytes from other output bases, and cache hits
+#                from a shared disk cache
+#   bad_inputs   bad runtime declarations fail with clear messages
+#   mirror       a downloader config sends runtime URLs to a mirror
+#   all          ./bazelw test //... (build, linux, vm and standalone), then
+#                every mode after standalone
+#
+# Usage: e2e/run.sh MODE...
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+layer_tags=(layer-linux layer-vm layer-standalone)
+outside=(stress downstream determinism bad_inputs mirror)
+
+nested() {
+  (cd "e2e/$1" && ../../bazelw test //... && ../../bazelw shutdown)
+}
+
+run_mode() {
+  case $1 in
+    build)
+      ./bazelw build //... \
+        && ./bazelw test --test_tag_filters="$(printf -- '-%s,' "${layer_tags[@]}" | sed 's/,$//')" //...
+      ;;
+    linux | vm | standalone) ./bazelw test --test_tag_filters="layer-$1" //... ;;
+    stress | downstream) nested "$1" ;;
+    determinism | bad_inputs | mirror) "e2e/$1/run.sh" ;;
+    all)
+      local status=0
+      ./bazelw test //... || status=1
+      for mode in "${outside[@]}"; do
+        run_mode "${mode}" || status=1
+      done
+      return "${status}"
+      ;;
+    *)
+      sed -n '2,/^$/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+      return 2
+      ;;
+  esac
+}
+
+[[ $# -gt 0 ]] || set -- help
+status=0
+for mode in "$@"; do
+  echo "e2e: ${mode}" >&2
+  run_mode "${mode}" || { echo "e2e: ${mode} FAILED" >&2; status=1; }
+done
+exit "${status}"

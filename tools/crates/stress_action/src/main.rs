@@ -1,0 +1,141 @@
+//! The one tool of the stress workload's actions (`rules/stress.bzl`). It is
+//! an input of every action, so the actions need nothing from the machine
+//! but the runtime's libc: they run as well inside a glibc runtime root,
+//! where there is no shell, as locally.
+//!
+//! ```text
+//! stress_action fill DIR COUNT SEED       write COUNT files into DIR
+//! stress_action digest OUT INPUT...       hash files and directories into OUT
+//! stress_action summary OUT EXPECTED DIGEST...
+//!                                         check and combine digests into OUT (JSON)
+//! ```
+//!
+//! A digest is one line, `files=<n> sha256=<hex>`, over the sorted relative
+//! paths and contents of every file under its inputs.
+
+use anyhow::{bail, Context, Result};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Writes `count` small files of distinct content into `dir`.
+fn fill(dir: &Path, count: usize, seed: &str) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    for i in 0..count {
+        let path = dir.join(format!("f{i:03}.txt"));
+        let body = format!("{seed}/{i}\n").repeat(1 + i % 7);
+        std::fs::write(&path, body).with_context(|| format!("{}: cannot write", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Every file under `input` (itself if a file), as (path, file) pairs.
+fn files(input: &Path, out: &mut Vec<(String, PathBuf)>) -> Result<()> {
+    let meta =
+        std::fs::metadata(input).with_context(|| format!("{}: cannot read", input.display()))?;
+    if !meta.is_dir() {
+        out.push((input.to_string_lossy().into_owned(), input.to_owned()));
+        return Ok(());
+    }
+    for entry in std::fs::read_dir(input).with_context(|| format!("{}", input.display()))? {
+        files(&entry?.path(), out)?;
+    }
+    Ok(())
+}
+
+fn digest(out: &Path, inputs: &[PathBuf]) -> Result<()> {
+    let mut all = Vec::new();
+    for input in inputs {
+        files(input, &mut all)?;
+    }
+    all.sort();
+    let mut hasher = Sha256::new();
+    for (name, path) in &all {
+        let data =
+            std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+        hasher.update(name.as_bytes());
+        hasher.update([0]);
+        hasher.update(Sha256::digest(&data));
+    }
+    let line = format!("files={} sha256={}\n", all.len(), hex(&hasher.finalize()));
+    std::fs::write(out, line).with_context(|| format!("{}: cannot write", out.display()))
+}
+
+fn summary(out: &Path, expected: usize, digests: &[PathBuf]) -> Result<()> {
+    let mut total = 0;
+    let mut hasher = Sha256::new();
+    for path in digests {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("{}: cannot read", path.display()))?;
+        let count: usize = text
+            .strip_prefix("files=")
+            .and_then(|rest| rest.split_once(' '))
+            .and_then(|(n, _)| n.parse().ok())
+            .with_context(|| format!("{}: not a digest: {text:?}", path.display()))?;
+        total += count;
+        hasher.update(text.as_bytes());
+    }
+    if total != expected {
+        bail!("the workload's actions read {total} files, not the {expected} it declares");
+    }
+    let json = format!(
+        "{{\"actions\": {}, \"files\": {total}, \"sha256\": \"{}\"}}\n",
+        digests.len(),
+        hex(&hasher.finalize())
+    );
+    std::fs::write(out, json).with_context(|| format!("{}: cannot write", out.display()))
+}
+
+fn run(args: &[String]) -> Result<()> {
+    let usage = "usage: stress_action fill DIR COUNT SEED | digest OUT INPUT... | summary OUT EXPECTED DIGEST...";
+    let paths = |s: &[String]| s.iter().map(PathBuf::from).collect::<Vec<_>>();
+    let number = |s: &str| {
+        s.parse::<usize>()
+            .with_context(|| format!("{s:?} is not a count"))
+    };
+    match args {
+        [cmd, dir, count, seed] if cmd == "fill" => fill(Path::new(dir), number(count)?, seed),
+        [cmd, out, inputs @ ..] if cmd == "digest" => digest(Path::new(out), &paths(inputs)),
+        [cmd, out, expected, digests @ ..] if cmd == "summary" => {
+            summary(Path::new(out), number(expected)?, &paths(digests))
+        }
+        _ => bail!("{usage}"),
+    }
+}
+
+fn main() -> std::process::ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("stress_action: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fill_digest_summary() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("d");
+        fill(&dir, 5, "s").unwrap();
+        let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+        digest(&a, std::slice::from_ref(&dir)).unwrap();
+        digest(&b, &[dir.join("f000.txt"), dir.join("f001.txt")]).unwrap();
+        assert!(std::fs::read_to_string(&a).unwrap().starts_with("files=5 "));
+        let out = tmp.path().join("summary.json");
+        summary(&out, 7, &[a.clone(), b.clone()]).unwrap();
+        assert!(std::fs::read_to_string(&out)
+            .unwrap()
+            .starts_with("{\"actions\": 2, \"files\": 7, "));
+        let err = summary(&out, 8, &[a, b]).unwrap_err().to_string();
+        assert!(err.contains("read 7 files, not the 8"), "{err}");
+    }
+}
