@@ -53,6 +53,40 @@ def sqfs_pack_action(ctx, out, entries, inputs, mnemonic = "SqfsPack"):
     )
     return spec
 
+def sqfs_validation_action(ctx, image, spec, inputs):
+    """Registers the validation action that checks the image `image`.
+
+    `actiond-tool check image` checks that the image parses, that every entry
+    is owned by root, that it holds exactly what `spec` gives (paths, kinds,
+    modes, link targets, bytes), and that each runtime's manifest mounts,
+    interpreters (ELF of the manifest's arch) and glibc version hold. Return
+    the stamp in the `_validation` output group: Bazel runs it whenever the
+    image is built, unless `--norun_validations`.
+
+    Args:
+      ctx: the rule context (with COMPRESSION_ATTRS' `_tool`).
+      image: the image File.
+      spec: the spec File `sqfs_pack_action` returned.
+      inputs: every File the spec's entries read.
+
+    Returns:
+      The stamp File.
+    """
+    stamp = ctx.actions.declare_file(image.basename + ".validation", sibling = image)
+    args = ctx.actions.args()
+    args.add_all(["check", "image", image])
+    args.add("--spec", spec)
+    args.add("--stamp", stamp)
+    ctx.actions.run(
+        executable = ctx.executable._tool,
+        arguments = [args],
+        inputs = depset([image, spec], transitive = [inputs]),
+        outputs = [stamp],
+        mnemonic = "SquashfsValidation",
+        progress_message = "Validating SquashFS image %{input}",
+    )
+    return stamp
+
 def _mode(ctx, path):
     text = ctx.attr.modes.get(path, "0644")
     if not text or any([c not in "01234567" for c in text.elems()]):
@@ -93,10 +127,11 @@ def _sqfs_image_impl(ctx):
             fail("{}: modes names {}, which is not a path in files".format(ctx.label, repr(path)))
     out = ctx.actions.declare_file(ctx.label.name + ".sqfs")
     spec = sqfs_pack_action(ctx, out, entries, depset(inputs))
+    validation = sqfs_validation_action(ctx, out, spec, depset(inputs))
     return [
         DefaultInfo(files = depset([out])),
         SquashfsInfo(image = out, spec = spec, runtimes = []),
-        OutputGroupInfo(spec = depset([spec])),
+        OutputGroupInfo(spec = depset([spec]), _validation = depset([validation])),
     ]
 
 sqfs_image = rule(
@@ -177,10 +212,11 @@ def _runtime_squashfs_impl(ctx):
         runtimes.append(rt)
     out = ctx.actions.declare_file(ctx.label.name + ".sqfs")
     spec = sqfs_pack_action(ctx, out, entries, depset(inputs), mnemonic = "RuntimeSquashfs")
+    validation = sqfs_validation_action(ctx, out, spec, depset(inputs))
     return [
         DefaultInfo(files = depset([out])),
         SquashfsInfo(image = out, spec = spec, runtimes = runtimes),
-        OutputGroupInfo(spec = depset([spec])),
+        OutputGroupInfo(spec = depset([spec]), _validation = depset([validation])),
     ]
 
 runtime_squashfs = rule(

@@ -25,8 +25,28 @@ def _standalone_binary_impl(ctx):
         mnemonic = "StandaloneBinary",
         progress_message = "Embedding payloads into %{output}",
     )
+
+    # Validation: every section holds exactly its payload's bytes.
+    stamp = ctx.actions.declare_file(ctx.label.name + ".validation")
+    check = ctx.actions.args()
+    check.add_all(["check", "standalone", out, "--prefix", ctx.attr.section_prefix, "--stamp", stamp])
+    for name in _PAYLOADS:
+        f = getattr(ctx.file, name)
+        if f:
+            check.add("--payload", "{}={}".format(name, f.path))
+    ctx.actions.run(
+        executable = ctx.executable._tool,
+        arguments = [check],
+        inputs = inputs[1:] + [out],
+        outputs = [stamp],
+        mnemonic = "StandaloneValidation",
+        progress_message = "Validating %{input}",
+    )
     runfiles = ctx.runfiles(files = [out]).merge(ctx.attr.binary[DefaultInfo].default_runfiles)
-    return [DefaultInfo(executable = out, files = depset([out]), runfiles = runfiles)]
+    return [
+        DefaultInfo(executable = out, files = depset([out]), runfiles = runfiles),
+        OutputGroupInfo(_validation = depset([stamp])),
+    ]
 
 standalone_binary = rule(
     implementation = _standalone_binary_impl,

@@ -329,6 +329,14 @@ _NORMAL_DEPENDENCIES = {
             "thiserror": Label("@crates__thiserror-2.0.21//:thiserror"),
         },
     },
+    "tools/crates/image_check": {
+        _COMMON_CONDITION: {
+            "backhand": Label("@crates__backhand-0.25.5//:backhand"),
+            "object": Label("@crates__object-0.40.0//:object"),
+            "sha2": Label("@crates__sha2-0.10.9//:sha2"),
+            "thiserror": Label("@crates__thiserror-2.0.21//:thiserror"),
+        },
+    },
     "tools/crates/initramfs": {
         _COMMON_CONDITION: {
             "cpio": Label("@crates__cpio-0.4.2//:cpio"),
@@ -416,6 +424,10 @@ _NORMAL_ALIASES = {
         _COMMON_CONDITION: {
         },
     },
+    "tools/crates/image_check": {
+        _COMMON_CONDITION: {
+        },
+    },
     "tools/crates/initramfs": {
         _COMMON_CONDITION: {
         },
@@ -467,6 +479,11 @@ _NORMAL_DEV_DEPENDENCIES = {
     },
     "tools/crates/embedded_payload": {
     },
+    "tools/crates/image_check": {
+        _COMMON_CONDITION: {
+            "tempfile": Label("@crates__tempfile-3.27.0//:tempfile"),
+        },
+    },
     "tools/crates/initramfs": {
         _COMMON_CONDITION: {
             "tempfile": Label("@crates__tempfile-3.27.0//:tempfile"),
@@ -517,6 +534,10 @@ _NORMAL_DEV_ALIASES = {
     },
     "tools/crates/embedded_payload": {
     },
+    "tools/crates/image_check": {
+        _COMMON_CONDITION: {
+        },
+    },
     "tools/crates/initramfs": {
         _COMMON_CONDITION: {
         },
@@ -559,6 +580,8 @@ _PROC_MACRO_DEPENDENCIES = {
     },
     "tools/crates/embedded_payload": {
     },
+    "tools/crates/image_check": {
+    },
     "tools/crates/initramfs": {
     },
     "tools/crates/linux_kernel": {
@@ -591,6 +614,8 @@ _PROC_MACRO_ALIASES = {
     },
     "tools/crates/embedded_payload": {
     },
+    "tools/crates/image_check": {
+    },
     "tools/crates/initramfs": {
     },
     "tools/crates/linux_kernel": {
@@ -622,6 +647,8 @@ _PROC_MACRO_DEV_DEPENDENCIES = {
     "tools/crates/decompress": {
     },
     "tools/crates/embedded_payload": {
+    },
+    "tools/crates/image_check": {
     },
     "tools/crates/initramfs": {
     },
@@ -656,6 +683,10 @@ _PROC_MACRO_DEV_ALIASES = {
     "tools/crates/decompress": {
     },
     "tools/crates/embedded_payload": {
+    },
+    "tools/crates/image_check": {
+        _COMMON_CONDITION: {
+        },
     },
     "tools/crates/initramfs": {
         _COMMON_CONDITION: {
@@ -699,6 +730,8 @@ _BUILD_DEPENDENCIES = {
     },
     "tools/crates/embedded_payload": {
     },
+    "tools/crates/image_check": {
+    },
     "tools/crates/initramfs": {
     },
     "tools/crates/linux_kernel": {
@@ -730,6 +763,8 @@ _BUILD_ALIASES = {
     "tools/crates/decompress": {
     },
     "tools/crates/embedded_payload": {
+    },
+    "tools/crates/image_check": {
     },
     "tools/crates/initramfs": {
     },
@@ -763,6 +798,8 @@ _BUILD_PROC_MACRO_DEPENDENCIES = {
     },
     "tools/crates/embedded_payload": {
     },
+    "tools/crates/image_check": {
+    },
     "tools/crates/initramfs": {
     },
     "tools/crates/linux_kernel": {
@@ -794,6 +831,8 @@ _BUILD_PROC_MACRO_ALIASES = {
     "tools/crates/decompress": {
     },
     "tools/crates/embedded_payload": {
+    },
+    "tools/crates/image_check": {
     },
     "tools/crates/initramfs": {
     },

@@ -92,6 +92,9 @@ enum Command {
     /// Payloads embedded in executables (ELF sections, Mach-O __ACTIOND sections).
     #[command(subcommand)]
     Payload(PayloadCommand),
+    /// Validate build outputs (the validation actions of the rules).
+    #[command(subcommand)]
+    Check(CheckCommand),
     /// Run commands inside a runtime, as an executor does for `libc=<name>`.
     #[command(subcommand)]
     Runtime(RuntimeCommand),
@@ -143,6 +146,41 @@ enum PayloadCommand {
         prefix: String,
         input: PathBuf,
         output: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum CheckCommand {
+    /// A SquashFS image: it parses, every entry is root's, it matches its
+    /// spec, and each runtime's manifest mounts, interpreters and glibc hold.
+    ///
+    /// Sources in the spec are relative to the current directory.
+    ///
+    /// Example: actiond-tool check image runtimes.sqfs --spec runtimes.sqfs.json --stamp ok
+    Image {
+        image: PathBuf,
+        /// The sqfs_pack spec the image was made from.
+        #[arg(long)]
+        spec: Option<PathBuf>,
+        /// Write this empty file when every check passes.
+        #[arg(long)]
+        stamp: Option<PathBuf>,
+    },
+    /// A standalone binary: it parses, and each payload section holds
+    /// exactly the bytes of its file, as its recorded sha256 says.
+    ///
+    /// Example: actiond-tool check standalone executor --payload runtimes=runtimes.sqfs
+    Standalone {
+        binary: PathBuf,
+        /// NAME=FILE: the section <prefix>NAME must hold FILE's bytes.
+        #[arg(long = "payload", required = true)]
+        payloads: Vec<String>,
+        /// Section name prefix.
+        #[arg(long, default_value = ".actiond.")]
+        prefix: String,
+        /// Write this empty file when every check passes.
+        #[arg(long)]
+        stamp: Option<PathBuf>,
     },
 }
 
@@ -274,6 +312,27 @@ fn run(cli: Cli) -> Result<()> {
                     .check_tree(&root)
                     .with_context(|| format!("{}", manifest.display()))?;
             }
+        }
+        Command::Check(CheckCommand::Image { image, spec, stamp }) => {
+            let opened = image_check::Image::open(&image)?;
+            opened.check_owners()?;
+            if let Some(spec) = spec {
+                let parsed = sqfs_pack::Spec::read(&spec)?;
+                let tree = sqfs_pack::build_tree(&parsed, std::path::Path::new("."), 1)
+                    .with_context(|| format!("{}: reading the spec's sources", spec.display()))?;
+                opened.check_spec(&tree)?;
+            }
+            opened.check_runtimes()?;
+            write_stamp(stamp)?;
+        }
+        Command::Check(CheckCommand::Standalone {
+            binary,
+            payloads,
+            prefix,
+            stamp,
+        }) => {
+            check_standalone(&binary, &payloads, prefix)?;
+            write_stamp(stamp)?;
         }
         Command::Runtime(RuntimeCommand::Run {
             image,
@@ -433,6 +492,70 @@ fn run(cli: Cli) -> Result<()> {
                     );
                 }
             }
+        }
+    }
+    Ok(())
+}
+
+fn write_stamp(stamp: Option<PathBuf>) -> Result<()> {
+    if let Some(stamp) = stamp {
+        atomic_file::AtomicFile::create(&stamp)?.commit()?;
+    }
+    Ok(())
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    sha2::Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Every payload section of `binary` holds exactly its file's bytes, and the
+/// digests section records their sha256.
+fn check_standalone(binary: &std::path::Path, payloads: &[String], prefix: String) -> Result<()> {
+    let at = |check: &str| format!("{}: {check}", binary.display());
+    let data =
+        std::fs::read(binary).with_context(|| format!("{}: cannot read", binary.display()))?;
+    let names = embedded_payload::Names {
+        elf_prefix: prefix,
+        ..Default::default()
+    };
+    let found =
+        embedded_payload::find(&data[..], &names).with_context(|| at("the binary parses"))?;
+    let recorded = embedded_payload::recorded_digests(&data[..], &found)
+        .with_context(|| at("the digests section parses"))?;
+    for spec in payloads {
+        let (name, file) = spec
+            .split_once('=')
+            .with_context(|| format!("--payload {spec}: expected NAME=FILE"))?;
+        let want =
+            sha256_hex(&std::fs::read(file).with_context(|| format!("{file}: cannot read"))?);
+        let section = found
+            .iter()
+            .find(|p| p.name == name)
+            .with_context(|| at(&format!("every payload is embedded: no section for {name}")))?;
+        let bytes = usize::try_from(section.offset)
+            .ok()
+            .zip(usize::try_from(section.size).ok())
+            .and_then(|(o, n)| data.get(o..o.checked_add(n)?))
+            .with_context(|| at(&format!("section {name} lies past the end of the file")))?;
+        let have = sha256_hex(bytes);
+        if have != want {
+            anyhow::bail!(
+                "{}",
+                at(&format!(
+                    "each section holds its payload: {name} has sha256 {have}, {file} has {want}"
+                ))
+            );
+        }
+        if recorded.get(name).is_some_and(|r| *r != want) {
+            anyhow::bail!(
+                "{}",
+                at(&format!(
+                    "the digests section records another sha256 for {name}"
+                ))
+            );
         }
     }
     Ok(())

@@ -1,0 +1,642 @@
+//! Checks that a SquashFS image is sound, for the validation actions of
+//! `runtime_squashfs` and `sqfs_image`:
+//!
+//! 1. it parses (backhand's reader);
+//! 2. no entry is owned by anyone but root;
+//! 3. given its sqfs_pack spec, its listing matches what the spec gives:
+//!    the same paths, kinds, modes, symlink targets and file bytes;
+//! 4. for each runtime, `libc/<name>/<arch>/runtime_manifest.json` parses
+//!    and names that runtime; every mount source exists in its `root/`;
+//!    every interpreter resolves to an ELF of the manifest's arch; and the
+//!    `libc.so.6` under its mounts is the glibc the name declares.
+//!
+//! Errors name the check and the offending entry.
+
+use backhand::{FilesystemReader, InnerNode, SquashfsFileReader};
+use runtime_manifest::{glibc_version, Arch, RuntimeManifest};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{image}: {check}: {message}")]
+    Check {
+        image: String,
+        check: &'static str,
+        message: String,
+    },
+}
+
+/// One image entry, by path relative to the image root ("" is the root).
+enum Kind<'a> {
+    Dir,
+    File(&'a SquashfsFileReader),
+    Symlink(String),
+    Other(&'static str),
+}
+
+struct Entry<'a> {
+    kind: Kind<'a>,
+    mode: u16,
+}
+
+/// An opened image.
+pub struct Image<'b> {
+    name: String,
+    reader: FilesystemReader<'b>,
+}
+
+impl<'b> Image<'b> {
+    /// Opens and parses the image at `path`.
+    pub fn open(path: &Path) -> Result<Self, Error> {
+        let name = path.display().to_string();
+        let fail = |message: String| Error::Check {
+            image: name.clone(),
+            check: "the image parses",
+            message,
+        };
+        let file = std::fs::File::open(path).map_err(|e| fail(e.to_string()))?;
+        let reader = FilesystemReader::from_reader(std::io::BufReader::new(file))
+            .map_err(|e| fail(format!("not a SquashFS image: {e}")))?;
+        Ok(Self { name, reader })
+    }
+
+    fn fail(&self, check: &'static str, message: String) -> Error {
+        Error::Check {
+            image: self.name.clone(),
+            check,
+            message,
+        }
+    }
+
+    fn entries(&self) -> BTreeMap<String, Entry<'_>> {
+        self.reader
+            .files()
+            .map(|node| {
+                let path = node
+                    .fullpath
+                    .to_string_lossy()
+                    .trim_start_matches('/')
+                    .to_owned();
+                let kind = match &node.inner {
+                    InnerNode::Dir(_) => Kind::Dir,
+                    InnerNode::File(f) => Kind::File(f),
+                    InnerNode::Symlink(s) => Kind::Symlink(s.link.to_string_lossy().into_owned()),
+                    InnerNode::CharacterDevice(_) => Kind::Other("a character device"),
+                    InnerNode::BlockDevice(_) => Kind::Other("a block device"),
+                    InnerNode::NamedPipe => Kind::Other("a fifo"),
+                    InnerNode::Socket => Kind::Other("a socket"),
+                };
+                let mode = node.header.permissions & 0o7777;
+                (path, Entry { kind, mode })
+            })
+            .collect()
+    }
+
+    fn read(&self, file: &SquashfsFileReader, path: &str) -> Result<Vec<u8>, Error> {
+        let mut data = Vec::with_capacity(file.file_len());
+        self.reader
+            .file(file)
+            .reader()
+            .read_to_end(&mut data)
+            .map_err(|e| self.fail("the image parses", format!("{path}: cannot read: {e}")))?;
+        Ok(data)
+    }
+
+    /// Check 2: every entry is owned by uid 0 and gid 0.
+    pub fn check_owners(&self) -> Result<(), Error> {
+        for node in self.reader.files() {
+            if node.header.uid != 0 || node.header.gid != 0 {
+                return Err(self.fail(
+                    "every entry is owned by root",
+                    format!(
+                        "{} is owned by {}:{}",
+                        node.fullpath.display(),
+                        node.header.uid,
+                        node.header.gid
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Check 3: the image holds exactly the tree the spec gives.
+    pub fn check_spec(&self, expected: &sqfs_pack::Tree) -> Result<(), Error> {
+        use sqfs_pack::tree::Node;
+        const CHECK: &str = "the listing matches the spec";
+        let entries = self.entries();
+        for (path, item) in &expected.items {
+            let entry = entries.get(path.as_str()).ok_or_else(|| {
+                let from = match item.origin.as_str() {
+                    "" => "a parent directory".to_owned(),
+                    origin => format!("from {origin}"),
+                };
+                self.fail(CHECK, format!("{path} ({from}) is missing"))
+            })?;
+            let differs = |what: String| self.fail(CHECK, format!("{path}: {what}"));
+            match (&item.node, &entry.kind) {
+                (Node::Dir { mode }, Kind::Dir) | (Node::File { mode, .. }, Kind::File(_))
+                    if *mode != entry.mode =>
+                {
+                    return Err(differs(format!(
+                        "mode {:04o}, the spec gives {mode:04o}",
+                        entry.mode
+                    )));
+                }
+                (Node::Dir { .. }, Kind::Dir) => {}
+                (Node::File { content, .. }, Kind::File(file)) => {
+                    let want = content
+                        .read()
+                        .map_err(|e| differs(format!("cannot read its source: {e}")))?;
+                    let have = self.read(file, path)?;
+                    if Sha256::digest(&have) != Sha256::digest(&*want) {
+                        return Err(differs(format!(
+                            "its {} bytes differ from the spec's {} bytes (from {})",
+                            have.len(),
+                            want.len(),
+                            item.origin
+                        )));
+                    }
+                }
+                (Node::Symlink { target }, Kind::Symlink(link)) => {
+                    if link.as_bytes() != target.as_slice() {
+                        return Err(differs(format!(
+                            "links to {link:?}, the spec gives {:?}",
+                            String::from_utf8_lossy(target)
+                        )));
+                    }
+                }
+                (_, kind) => {
+                    return Err(differs(format!(
+                        "is {}, the spec gives {}",
+                        kind_name(kind),
+                        node_name(&item.node)
+                    )))
+                }
+            }
+        }
+        if let Some(extra) = entries
+            .keys()
+            .find(|p| !p.is_empty() && !expected.items.contains_key(p.as_str()))
+        {
+            return Err(self.fail(CHECK, format!("{extra} is not in the spec")));
+        }
+        Ok(())
+    }
+
+    /// Check 4: each runtime's manifest, mounts, interpreters and glibc.
+    /// Returns the runtimes checked, as `name/arch`.
+    pub fn check_runtimes(&self) -> Result<Vec<String>, Error> {
+        const CHECK: &str = "the runtime's manifest holds";
+        let entries = self.entries();
+        let mut checked = Vec::new();
+        for (path, entry) in &entries {
+            let parts: Vec<&str> = path.split('/').collect();
+            let ["libc", name, arch, "runtime_manifest.json"] = parts[..] else {
+                continue;
+            };
+            let Kind::File(file) = entry.kind else {
+                return Err(self.fail(CHECK, format!("{path} is not a file")));
+            };
+            let fail = |message: String| self.fail(CHECK, format!("{path}: {message}"));
+            let text =
+                String::from_utf8(self.read(file, path)?).map_err(|_| fail("not UTF-8".into()))?;
+            let manifest = RuntimeManifest::from_json(&text).map_err(|e| fail(e.to_string()))?;
+            if manifest.name != name || manifest.arch.as_str() != arch {
+                return Err(fail(format!(
+                    "describes {} {}, not {name} {arch}",
+                    manifest.name, manifest.arch
+                )));
+            }
+            let root = format!("libc/{name}/{arch}/root");
+            let resolve = |p: &str| resolve(&entries, &root, p);
+            for m in &manifest.mounts {
+                resolve(&m.source).map_err(|e| {
+                    self.fail(
+                        "every mount source exists",
+                        format!("{path}: mount source {:?}: {e}", m.source),
+                    )
+                })?;
+            }
+            for interp in &manifest.interpreters {
+                let check = "every interpreter is an ELF of the manifest's arch";
+                let at = resolve(interp)
+                    .map_err(|e| self.fail(check, format!("{path}: interpreter {interp}: {e}")))?;
+                let Some(Entry {
+                    kind: Kind::File(f),
+                    ..
+                }) = entries.get(&at)
+                else {
+                    return Err(
+                        self.fail(check, format!("{path}: interpreter {interp} is not a file"))
+                    );
+                };
+                let machine = elf_arch(&self.read(f, &at)?);
+                if machine != Some(manifest.arch) {
+                    return Err(self.fail(
+                        check,
+                        format!(
+                            "{path}: interpreter {interp} ({at}) is {}, the manifest says {}",
+                            machine.map_or("not an ELF executable", Arch::as_str),
+                            manifest.arch
+                        ),
+                    ));
+                }
+            }
+            self.check_glibc_version(&entries, &manifest, &root, path)?;
+            checked.push(format!("{name}/{arch}"));
+        }
+        Ok(checked)
+    }
+
+    fn check_glibc_version(
+        &self,
+        entries: &BTreeMap<String, Entry<'_>>,
+        manifest: &RuntimeManifest,
+        root: &str,
+        path: &str,
+    ) -> Result<(), Error> {
+        const CHECK: &str = "glibc's version matches the runtime's name";
+        let Some((major, minor)) = glibc_version(&manifest.name) else {
+            return Err(self.fail(
+                CHECK,
+                format!("{path}: {:?} names no glibc version", manifest.name),
+            ));
+        };
+        let libc = manifest
+            .mounts
+            .iter()
+            .find_map(|m| resolve(entries, root, &format!("{}/libc.so.6", m.source)).ok())
+            .ok_or_else(|| self.fail(CHECK, format!("{path}: no libc.so.6 under its mounts")))?;
+        let Some(Entry {
+            kind: Kind::File(f),
+            ..
+        }) = entries.get(&libc)
+        else {
+            return Err(self.fail(CHECK, format!("{libc} is not a file")));
+        };
+        let data = self.read(f, &libc)?;
+        let found = release_version(&data)
+            .ok_or_else(|| self.fail(CHECK, format!("{libc}: no \"release version\" string")))?;
+        if found != format!("{major}.{minor}") {
+            return Err(self.fail(
+                CHECK,
+                format!(
+                    "{libc} is glibc {found}, but the runtime is named {}",
+                    manifest.name
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn kind_name(kind: &Kind) -> &'static str {
+    match kind {
+        Kind::Dir => "a directory",
+        Kind::File(_) => "a file",
+        Kind::Symlink(_) => "a symlink",
+        Kind::Other(what) => what,
+    }
+}
+
+fn node_name(node: &sqfs_pack::tree::Node) -> &'static str {
+    use sqfs_pack::tree::Node;
+    match node {
+        Node::Dir { .. } => "a directory",
+        Node::File { .. } => "a file",
+        Node::Symlink { .. } => "a symlink",
+    }
+}
+
+/// The architecture of an ELF file, if it is one we know.
+pub fn elf_arch(data: &[u8]) -> Option<Arch> {
+    use object::Object;
+    match object::File::parse(data).ok()?.architecture() {
+        object::Architecture::X86_64 => Some(Arch::X86_64),
+        object::Architecture::Aarch64 => Some(Arch::Aarch64),
+        _ => None,
+    }
+}
+
+/// The `X.Y` of glibc's "... release version X.Y." banner in libc.so.6.
+pub fn release_version(data: &[u8]) -> Option<String> {
+    const NEEDLE: &[u8] = b"release version ";
+    let at = data.windows(NEEDLE.len()).position(|w| w == NEEDLE)? + NEEDLE.len();
+    let version: String = data[at..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit() || **b == b'.')
+        .map(|b| *b as char)
+        .collect();
+    let version = version.trim_end_matches('.');
+    let mut parts = version.split('.');
+    Some(format!("{}.{}", parts.next()?, parts.next()?))
+}
+
+/// Resolves `path` (absolute or relative to `root`) inside the image as if
+/// `root` were `/`: symlinks are followed, absolute targets restart at
+/// `root`. Returns the image path of the result.
+fn resolve(
+    entries: &BTreeMap<String, Entry<'_>>,
+    root: &str,
+    path: &str,
+) -> Result<String, String> {
+    let mut links = 0;
+    let mut resolved: Vec<String> = Vec::new();
+    let mut pending: Vec<String> = path
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .rev()
+        .map(str::to_owned)
+        .collect();
+    while let Some(name) = pending.pop() {
+        if name == ".." {
+            resolved.pop();
+            continue;
+        }
+        resolved.push(name);
+        let at = format!("{root}/{}", resolved.join("/"));
+        match entries.get(&at).map(|e| &e.kind) {
+            None => return Err(format!("{at} does not exist")),
+            Some(Kind::Symlink(target)) => {
+                links += 1;
+                if links > 40 {
+                    return Err(format!("{at}: too many levels of symlinks"));
+                }
+                resolved.pop();
+                if target.starts_with('/') {
+                    resolved.clear();
+                }
+                pending.extend(
+                    target
+                        .split('/')
+                        .filter(|c| !c.is_empty() && *c != ".")
+                        .rev()
+                        .map(str::to_owned),
+                );
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(format!("{root}/{}", resolved.join("/"))
+        .trim_end_matches('/')
+        .to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqfs_pack::tree::{Content, Node};
+    use std::sync::Arc;
+
+    /// A minimal ELF64 header for `machine` (62 x86_64, 183 aarch64).
+    fn elf(machine: u16) -> Vec<u8> {
+        let mut h = vec![0u8; 64];
+        h[..4].copy_from_slice(b"\x7fELF");
+        (h[4], h[5], h[6]) = (2, 1, 1);
+        h[16..18].copy_from_slice(&3u16.to_le_bytes()); // ET_DYN
+        h[18..20].copy_from_slice(&machine.to_le_bytes());
+        h[20..24].copy_from_slice(&1u32.to_le_bytes());
+        h[52..54].copy_from_slice(&64u16.to_le_bytes());
+        h
+    }
+
+    fn file(tree: &mut sqfs_pack::Tree, path: &str, bytes: Vec<u8>) {
+        let node = Node::File {
+            mode: 0o755,
+            content: Content::Bytes(Arc::new(bytes)),
+        };
+        tree.insert(path, node, "test").unwrap();
+    }
+
+    fn symlink(tree: &mut sqfs_pack::Tree, path: &str, target: &str) {
+        let node = Node::Symlink {
+            target: target.as_bytes().to_vec(),
+        };
+        tree.insert(path, node, "test").unwrap();
+    }
+
+    /// A runtimes image of one fake glibc 2.35 x86_64 runtime, changed by `edit`.
+    fn runtime_tree(edit: impl FnOnce(&mut sqfs_pack::Tree)) -> sqfs_pack::Tree {
+        let mut tree = sqfs_pack::Tree::default();
+        let dir = "libc/glibc2.35/x86_64";
+        file(
+            &mut tree,
+            "common/root/etc/hosts",
+            b"127.0.0.1 localhost\n".to_vec(),
+        );
+        file(
+            &mut tree,
+            &format!("{dir}/root/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"),
+            elf(62),
+        );
+        let mut libc = elf(62);
+        libc.extend_from_slice(
+            b"GNU C Library (Ubuntu GLIBC 2.35-0ubuntu3) stable release version 2.35.\n",
+        );
+        file(
+            &mut tree,
+            &format!("{dir}/root/lib/x86_64-linux-gnu/libc.so.6"),
+            libc,
+        );
+        symlink(
+            &mut tree,
+            &format!("{dir}/root/lib64/ld-linux-x86-64.so.2"),
+            "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
+        );
+        let manifest = r#"{"name": "glibc2.35", "arch": "x86_64",
+            "debs": [{"package": "libc6", "version": "2.35-0ubuntu3", "filename": "libc6_2.35-0ubuntu3_amd64.deb",
+                      "sha256": "ea9a27e0ebdd0cfc9c750d94f8074f3a35d1f97dcc77ae04c370fb498a6b6db2"}],
+            "mounts": [{"source": "lib/x86_64-linux-gnu", "target": "/lib/x86_64-linux-gnu"},
+                       {"source": "lib64", "target": "/lib64"}],
+            "interpreters": ["/lib64/ld-linux-x86-64.so.2"]}"#;
+        file(
+            &mut tree,
+            &format!("{dir}/runtime_manifest.json"),
+            manifest.as_bytes().to_vec(),
+        );
+        edit(&mut tree);
+        tree
+    }
+
+    fn pack(tree: &sqfs_pack::Tree, dir: &Path) -> std::path::PathBuf {
+        let spec: sqfs_pack::Spec = serde_json_spec();
+        let path = dir.join("image.sqfs");
+        let out = std::fs::File::create(&path).unwrap();
+        sqfs_pack::write_image(tree, &spec, 1, out).unwrap();
+        path
+    }
+
+    fn serde_json_spec() -> sqfs_pack::Spec {
+        sqfs_pack::Spec {
+            compression: sqfs_pack::Compression::default(),
+            block_size: 4096,
+            mtime: 0,
+            entries: Vec::new(),
+        }
+    }
+
+    fn errors(tree: sqfs_pack::Tree) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let image = Image::open(&pack(&tree, dir.path())).unwrap();
+        image.check_owners().unwrap();
+        image.check_spec(&tree).unwrap();
+        match image.check_runtimes() {
+            Ok(checked) => format!("ok {checked:?}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_sound_runtime_passes() {
+        assert_eq!(errors(runtime_tree(|_| {})), r#"ok ["glibc2.35/x86_64"]"#);
+    }
+
+    #[test]
+    fn a_missing_interpreter_is_named() {
+        let err = errors(runtime_tree(|t| {
+            t.items
+                .remove("libc/glibc2.35/x86_64/root/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2");
+        }));
+        assert!(
+            err.contains("every interpreter is an ELF of the manifest's arch"),
+            "{err}"
+        );
+        assert!(
+            err.contains("interpreter /lib64/ld-linux-x86-64.so.2"),
+            "{err}"
+        );
+        assert!(err.contains("does not exist"), "{err}");
+    }
+
+    #[test]
+    fn an_interpreter_of_another_arch_is_refused() {
+        let err = errors(runtime_tree(|t| {
+            let path = "libc/glibc2.35/x86_64/root/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2";
+            t.items.remove(path);
+            file(t, path, elf(183));
+        }));
+        assert!(
+            err.contains("is aarch64, the manifest says x86_64"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_glibc_of_another_version_is_refused() {
+        let err = errors(runtime_tree(|t| {
+            let path = "libc/glibc2.35/x86_64/root/lib/x86_64-linux-gnu/libc.so.6";
+            t.items.remove(path);
+            file(t, path, b"stable release version 2.39.\n".to_vec());
+        }));
+        assert!(
+            err.contains("glibc's version matches the runtime's name"),
+            "{err}"
+        );
+        assert!(
+            err.contains("is glibc 2.39, but the runtime is named glibc2.35"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_missing_mount_source_is_named() {
+        let err = errors(runtime_tree(|t| {
+            t.items
+                .retain(|p, _| !p.starts_with("libc/glibc2.35/x86_64/root/lib64"));
+        }));
+        assert!(err.contains("every mount source exists"), "{err}");
+        assert!(err.contains("mount source \"lib64\""), "{err}");
+    }
+
+    #[test]
+    fn a_listing_that_differs_from_the_spec_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let image = Image::open(&pack(&runtime_tree(|_| {}), dir.path())).unwrap();
+        let changed = runtime_tree(|t| {
+            t.items.remove("common/root/etc/hosts");
+            file(t, "common/root/etc/hosts", b"other\n".to_vec());
+        });
+        let err = image.check_spec(&changed).unwrap_err().to_string();
+        assert!(
+            err.contains(
+                "the listing matches the spec: common/root/etc/hosts: its 20 bytes differ"
+            ),
+            "{err}"
+        );
+        let extra = runtime_tree(|t| file(t, "common/root/etc/extra", vec![]));
+        let err = image.check_spec(&extra).unwrap_err().to_string();
+        assert!(
+            err.contains("common/root/etc/extra (from test) is missing"),
+            "{err}"
+        );
+        let fewer = runtime_tree(|t| {
+            t.items.remove("common/root/etc/hosts");
+        });
+        let err = image.check_spec(&fewer).unwrap_err().to_string();
+        assert!(
+            err.contains("common/root/etc/hosts is not in the spec"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_entry_not_owned_by_root_is_named() {
+        use backhand::compression::Compressor;
+        use backhand::{FilesystemCompressor, FilesystemWriter, NodeHeader};
+        let mut writer = FilesystemWriter::default();
+        writer.set_compressor(FilesystemCompressor::new(Compressor::Gzip, None).unwrap());
+        writer
+            .push_dir("etc", NodeHeader::new(0o755, 0, 0, 0))
+            .unwrap();
+        writer
+            .push_file(
+                std::io::Cursor::new(b"x".to_vec()),
+                "etc/passwd",
+                NodeHeader::new(0o644, 1000, 0, 0),
+            )
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("owned.sqfs");
+        writer
+            .write(&mut std::fs::File::create(&path).unwrap())
+            .unwrap();
+        let err = Image::open(&path)
+            .unwrap()
+            .check_owners()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("every entry is owned by root: /etc/passwd is owned by 1000:0"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn garbage_does_not_parse() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("garbage.sqfs");
+        std::fs::write(&path, b"not an image").unwrap();
+        let err = Image::open(&path).err().unwrap().to_string();
+        assert!(
+            err.contains("garbage.sqfs: the image parses: not a SquashFS image"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn release_versions() {
+        assert_eq!(
+            release_version(b"x stable release version 2.31.\n").as_deref(),
+            Some("2.31")
+        );
+        assert_eq!(
+            release_version(b"release version 2.39.9000"),
+            Some("2.39".into())
+        );
+        assert_eq!(release_version(b"nothing"), None);
+    }
+}
