@@ -1,110 +1,234 @@
-"""A Rust toolchain backed by the host's installed Rust (rustup or a distro).
+"""@host_rust: the Rust and C toolchains of bazelw's root (Debian sid packages).
 
-Used only by bazelw's provisioned environment, where rules_rust cannot download
-its toolchains. It is a dev dependency of rules_actiond: downstream users get
-rules_rust's normal toolchains.
+Used only by bazelw's provisioned environment (bazel/provision.sh installs
+`rustc`, `libstd-rust-dev:arm64` and `gcc-aarch64-linux-gnu`), where rules_rust
+cannot download its toolchains and rustup cannot add targets. It is a dev
+dependency of rules_actiond: downstream users get rules_rust's own toolchains.
 
-The sysroot comes from $RULES_ACTIOND_RUST_SYSROOT (bazelw sets it from
-`rustc --print sysroot` on the host).
+One rustc, Debian's, builds for both x86_64 and aarch64: the std of each
+target must come from the same rustc release, and so must every proc macro
+(built for the exec platform) that an aarch64 crate loads. Mixing it with
+another rustc in one build fails with "compiled by an incompatible version
+of rustc".
+
+(The host's rustup Rust is not used: rustup cannot add the aarch64 std here.)
+
+@host_rust provides, all run on x86_64 Linux:
+- `:rust_toolchain` (x86_64 targets), `:rust_toolchain_aarch64`: rules_rust
+  toolchains;
+- `:cc_toolchain_aarch64`: a C toolchain for aarch64 Linux (the cross gcc),
+  which links the aarch64 Rust binaries and compiles `-sys` crates' C code.
 """
 
-_TRIPLE = "x86_64-unknown-linux-gnu"
+_TRIPLES = {
+    "aarch64": "aarch64-unknown-linux-gnu",
+    "x86_64": "x86_64-unknown-linux-gnu",
+}
 
-_BUILD = """\
+_RUST_BUILD = """\
+load("@bazel_tools//tools/cpp:unix_cc_toolchain_config.bzl", "cc_toolchain_config")
 load("@rules_rust//rust:toolchain.bzl", "rust_stdlib_filegroup", "rust_toolchain")
 
 package(default_visibility = ["//visibility:public"])
 
-filegroup(name = "rustc", srcs = ["sysroot/bin/rustc"])
+filegroup(name = "rustc", srcs = ["bin/rustc"])
 
-filegroup(name = "rustdoc", srcs = ["sysroot/bin/rustdoc"])
+filegroup(name = "rustdoc", srcs = ["bin/rustdoc"])
 
-filegroup(name = "cargo", srcs = ["sysroot/bin/cargo"])
+# librustc_driver and LLVM are found by rustc's own DT_NEEDED entries in the
+# root's /usr/lib; nothing more is staged.
+filegroup(name = "rustc_lib", srcs = [])
+"""
 
-filegroup(name = "clippy_driver", srcs = ["sysroot/bin/clippy-driver"])
-
-filegroup(name = "rustfmt", srcs = ["sysroot/bin/rustfmt"])
-
-filegroup(
-    name = "rustc_lib",
-    srcs = glob(
-        [
-            "sysroot/lib/*.so*",
-            "sysroot/lib/rustlib/{triple}/bin/rust-lld",
-            "sysroot/lib/rustlib/{triple}/codegen-backends/*.so",
-            "sysroot/lib/rustlib/{triple}/lib/*.so*",
-        ],
-        allow_empty = True,
-    ),
-)
-
+_RUST_TARGET = """
 rust_stdlib_filegroup(
-    name = "rust_std",
+    name = "rust_std_{arch}",
     srcs = glob(
         [
-            "sysroot/lib/rustlib/{triple}/lib/*.rlib",
-            "sysroot/lib/rustlib/{triple}/lib/*.rmeta",
-            "sysroot/lib/rustlib/{triple}/lib/*.so*",
-            "sysroot/lib/rustlib/{triple}/lib/*.a",
-            "sysroot/lib/rustlib/{triple}/lib/self-contained/**",
+            "rustlib/{triple}/lib/*.rlib",
+            "rustlib/{triple}/lib/*.rmeta",
+            "rustlib/{triple}/lib/*.so*",
+            "rustlib/{triple}/lib/*.a",
         ],
         allow_empty = True,
     ),
 )
 
 rust_toolchain(
-    name = "rust_toolchain_impl",
+    name = "rust_toolchain_{arch}_impl",
     binary_ext = "",
-    cargo = ":cargo",
-    clippy_driver = ":clippy_driver",
     default_edition = "2021",
     dylib_ext = ".so",
-    exec_triple = "{triple}",
+    exec_triple = "x86_64-unknown-linux-gnu",
     rust_doc = ":rustdoc",
-    rust_std = ":rust_std",
+    rust_std = ":rust_std_{arch}",
     rustc = ":rustc",
     rustc_lib = ":rustc_lib",
-    rustfmt = ":rustfmt",
     staticlib_ext = ".a",
     stdlib_linkflags = ["-lpthread", "-ldl"],
     target_triple = "{triple}",
 )
 
 toolchain(
-    name = "rust_toolchain",
+    name = "rust_toolchain{suffix}",
     exec_compatible_with = [
         "@platforms//cpu:x86_64",
         "@platforms//os:linux",
     ],
     target_compatible_with = [
-        "@platforms//cpu:x86_64",
+        "@platforms//cpu:{arch}",
         "@platforms//os:linux",
     ],
-    toolchain = ":rust_toolchain_impl",
+    toolchain = ":rust_toolchain_{arch}_impl",
     toolchain_type = "@rules_rust//rust:toolchain_type",
 )
 """
 
+_CC_AARCH64 = """
+filegroup(name = "empty", srcs = [])
+
+cc_toolchain_config(
+    name = "cc_aarch64_config",
+    abi_libc_version = "local",
+    abi_version = "local",
+    compile_flags = [
+        "-fstack-protector",
+        "-Wall",
+        "-fno-omit-frame-pointer",
+    ],
+    compiler = "gcc",
+    cpu = "aarch64",
+    cxx_builtin_include_directories = {include_dirs},
+    dbg_compile_flags = ["-g"],
+    host_system_name = "x86_64-linux-gnu",
+    link_flags = [
+        "-Wl,-no-as-needed",
+        "-Wl,-z,relro,-z,now",
+    ],
+    # C only: the root has no aarch64 libstdc++.
+    link_libs = [
+        "-Wl,--push-state,-as-needed",
+        "-lm",
+        "-Wl,--pop-state",
+    ],
+    opt_compile_flags = [
+        "-g0",
+        "-O2",
+        "-DNDEBUG",
+        "-ffunction-sections",
+        "-fdata-sections",
+    ],
+    opt_link_flags = ["-Wl,--gc-sections"],
+    target_libc = "glibc",
+    target_system_name = "aarch64-linux-gnu",
+    tool_paths = {tool_paths},
+    toolchain_identifier = "debian_gcc_aarch64",
+    unfiltered_compile_flags = [
+        "-fno-canonical-system-headers",
+        "-Wno-builtin-macro-redefined",
+        "-D__DATE__=\\"redacted\\"",
+        "-D__TIMESTAMP__=\\"redacted\\"",
+        "-D__TIME__=\\"redacted\\"",
+    ],
+)
+
+cc_toolchain(
+    name = "cc_aarch64",
+    all_files = ":empty",
+    ar_files = ":empty",
+    as_files = ":empty",
+    compiler_files = ":empty",
+    dwp_files = ":empty",
+    linker_files = ":empty",
+    objcopy_files = ":empty",
+    strip_files = ":empty",
+    supports_param_files = 1,
+    toolchain_config = ":cc_aarch64_config",
+)
+
+toolchain(
+    name = "cc_toolchain_aarch64",
+    exec_compatible_with = [
+        "@platforms//cpu:x86_64",
+        "@platforms//os:linux",
+    ],
+    target_compatible_with = [
+        "@platforms//cpu:aarch64",
+        "@platforms//os:linux",
+    ],
+    toolchain = ":cc_aarch64",
+    toolchain_type = "@bazel_tools//tools/cpp:toolchain_type",
+)
+"""
+
+# The cross gcc's tools, by their names in unix_cc_toolchain_config.
+_GCC_TOOLS = {
+    "ar": "ar",
+    "cpp": "cpp",
+    "dwp": "dwp",
+    "gcc": "gcc",
+    "gcov": "gcov",
+    "ld": "ld",
+    "nm": "nm",
+    "objcopy": "objcopy",
+    "objdump": "objdump",
+    "strip": "strip",
+}
+
+def _check(rctx, path, package):
+    if not rctx.path(path).exists:
+        fail("host_rust: {} is missing; bazelw's root installs it (apt package {}): rerun ./bazelw".format(path, package))
+
+def _include_dirs(rctx, gcc):
+    result = rctx.execute([gcc, "-E", "-xc", "-v", "/dev/null"])
+    if result.return_code != 0:
+        fail("host_rust: `{} -E -v` failed: {}".format(gcc, result.stderr))
+    dirs = []
+    inside = False
+    for line in result.stderr.splitlines():
+        if line.startswith("#include <...>"):
+            inside = True
+        elif line.startswith("End of search list"):
+            inside = False
+        elif inside:
+            dirs.append(str(rctx.path(line.strip()).realpath))
+    if not dirs:
+        fail("host_rust: no include directories in `{} -E -v`".format(gcc))
+    return dirs
+
 def _host_rust_repository_impl(rctx):
-    sysroot = rctx.os.environ.get("RULES_ACTIOND_RUST_SYSROOT", "")
-    if not sysroot:
-        rustc = rctx.which("rustc")
-        if not rustc:
-            fail("host_rust: set RULES_ACTIOND_RUST_SYSROOT or put rustc on PATH")
-        result = rctx.execute([rustc, "--print", "sysroot"])
-        if result.return_code != 0:
-            fail("host_rust: `rustc --print sysroot` failed: " + result.stderr)
-        sysroot = result.stdout.strip()
-    if not rctx.path(sysroot + "/bin/rustc").exists:
-        fail("host_rust: {} has no bin/rustc (from RULES_ACTIOND_RUST_SYSROOT)".format(sysroot))
-    rctx.symlink(sysroot, "sysroot")
-    rctx.file("BUILD.bazel", _BUILD.replace("{triple}", _TRIPLE))
+    _check(rctx, "/usr/bin/rustc", "rustc")
+    rctx.symlink("/usr/bin/rustc", "bin/rustc")
+    _check(rctx, "/usr/bin/rustdoc", "rustc")
+    rctx.symlink("/usr/bin/rustdoc", "bin/rustdoc")
+    build = _RUST_BUILD
+    for arch, triple in sorted(_TRIPLES.items()):
+        lib = "/usr/lib/rustlib/{}/lib".format(triple)
+        _check(rctx, lib, "libstd-rust-dev:" + ("arm64" if arch == "aarch64" else "amd64"))
+        rctx.symlink(lib, "rustlib/{}/lib".format(triple))
+        build += _RUST_TARGET.replace("{arch}", arch).replace("{triple}", triple).replace(
+            "{suffix}",
+            "" if arch == "x86_64" else "_" + arch,
+        )
+
+    tool_paths = {}
+    for name, tool in _GCC_TOOLS.items():
+        path = "/usr/bin/aarch64-linux-gnu-" + tool
+        if name != "dwp":
+            _check(rctx, path, "gcc-aarch64-linux-gnu")
+        tool_paths[name] = path
+    tool_paths["llvm-cov"] = "None"
+    tool_paths["llvm-profdata"] = "None"
+    build += _CC_AARCH64.format(
+        include_dirs = repr(_include_dirs(rctx, tool_paths["gcc"])),
+        tool_paths = repr(tool_paths),
+    )
+    rctx.file("BUILD.bazel", build)
 
 host_rust_repository = repository_rule(
     implementation = _host_rust_repository_impl,
-    environ = ["RULES_ACTIOND_RUST_SYSROOT"],
     local = True,
-    doc = "Wraps the host's Rust sysroot as a rules_rust toolchain for x86_64 Linux.",
+    doc = "Wraps Debian's rustc (x86_64 and aarch64 std) and aarch64 cross gcc as toolchains.",
 )
 
 def _host_rust_impl(_module_ctx):
@@ -112,5 +236,5 @@ def _host_rust_impl(_module_ctx):
 
 host_rust = module_extension(
     implementation = _host_rust_impl,
-    doc = "Creates @host_rust, the host's Rust toolchain.",
+    doc = "Creates @host_rust, the toolchains of bazelw's Debian root.",
 )

@@ -16,6 +16,8 @@ version=${2:?usage: provision.sh ROOT VERSION}
 # toolchain for rules_cc and rules_rust links, and what the tests call
 # (qemu-user runs aarch64 binaries; squashfs-tools is the images' oracle).
 # The root also gets arm64 apt lists, from which tests fetch arm64 .debs.
+# For aarch64 targets: Debian's rustc with its arm64 std (the same version),
+# the cross gcc as their linker and C compiler, and qemu-system-aarch64.
 packages=(
   bazel-bootstrap
   bazel-platforms
@@ -30,6 +32,11 @@ packages=(
   qemu-user
   qemu-system-x86
   squashfs-tools
+  rustc
+  libstd-rust-dev:arm64
+  gcc-aarch64-linux-gnu
+  libc6-dev-arm64-cross
+  qemu-system-arm
 )
 foreign_arches=(arm64)
 

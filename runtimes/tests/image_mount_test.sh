@@ -2,9 +2,13 @@
 # The kernel reads the image: loop-mount it and run every runtime's own
 # loader from inside it. Needs root and loop devices; where the machine
 # forbids the mount, the test says so and passes without checking.
-# Usage: image_mount_test.sh IMAGE [QEMU]   (QEMU runs foreign-arch loaders)
+# With TESTPROG (a dynamically linked program of vm/testprog.c for the
+# image's foreign arch), each foreign-arch runtime also runs it under
+# `QEMU -L <runtime root>`, in a mount namespace where this machine's own
+# libraries of that arch are hidden, and it must print the runtime's version.
+# Usage: image_mount_test.sh IMAGE [QEMU [TESTPROG]]   (QEMU runs foreign-arch loaders)
 set -euo pipefail
-image=$1 qemu=${2:-}
+image=$1 qemu=${2:-} testprog=${3:+${PWD}/$3}
 fail() { echo "FAIL: $*" >&2; exit 1; }
 mnt=$(mktemp -d "${TEST_TMPDIR:-/tmp}/mnt.XXXXXX")
 if ! mount -o loop,ro -t squashfs "${image}" "${mnt}" 2>mount.err; then
@@ -34,6 +38,24 @@ for rt in "${mnt}"/libc/*/*; do
   fi
   echo "${name} ${arch}: ${out}"
   [[ "${out}" == *"release version ${version}."* ]] || fail "${name} ${arch}: the loader in the image says '${out}'"
+  if [[ -n "${testprog}" && "${arch}" != "$(uname -m)" ]]; then
+    readelf -lW "${testprog}" | grep -q 'Requesting program interpreter' || fail "${testprog} is not dynamically linked"
+    [[ "$(readelf -h "${testprog}" | sed -n 's/^ *Machine: *//p')" == "$([[ ${arch} == aarch64 ]] && echo AArch64 || echo "${arch}")" ]] \
+      || fail "${testprog} is not an ${arch} program: $(readelf -h "${testprog}" | grep Machine:)"
+    out=$(unshare --mount --propagation private -- bash -c '
+      set -e
+      arch=$1; shift
+      for d in "/usr/lib/${arch}-linux-gnu" "/lib/${arch}-linux-gnu" "/usr/${arch}-linux-gnu"; do
+        if [[ -d "${d}" && ! -L "${d}" ]]; then mount -t tmpfs none "${d}"; fi
+      done
+      for f in "/usr/lib/ld-linux-${arch}"* "/lib/ld-linux-${arch}"*; do
+        if [[ -f "${f}" && ! -L "${f}" ]]; then mount --bind /dev/null "${f}"; fi
+      done
+      exec "$@"
+    ' hide "${arch}" "${qemu}" -L "${rt}/root" "${testprog}" 2>&1) || fail "${name} ${arch}: the test program failed: ${out}"
+    echo "${name} ${arch}: ${out}"
+    [[ "${out}" == "actiond-testprog glibc=${version}" ]] || fail "${name} ${arch}: the test program said '${out}'"
+  fi
   count=$((count + 1))
 done
 [[ ${count} -gt 0 ]] || fail "no runtimes in ${image}"

@@ -2,36 +2,38 @@
 # Runs the built actiond-tool binary the way rules call it.
 set -euo pipefail
 tool="${PWD}/$1"
+# Under --config=aarch64 the tool is an aarch64 program, run by an emulator.
+emu=(${ACTIOND_TEST_EMULATOR:+"${ACTIOND_TEST_EMULATOR}"})
 cd "${TEST_TMPDIR}"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-"${tool}" --version | grep -qx 'actiond-tool [0-9.]*' || fail "--version"
-"${tool}" --help | grep -q 'zstd' || fail "--help lists subcommands"
+"${emu[@]}" "${tool}" --version | grep -qx 'actiond-tool [0-9.]*' || fail "--version"
+"${emu[@]}" "${tool}" --help | grep -q 'zstd' || fail "--help lists subcommands"
 
 # zstd: a frame with the zstd magic, identical for any thread count.
 head -c 50000 /dev/urandom >chunk.bin
 for _ in $(seq 200); do cat chunk.bin; done >input.bin
-"${tool}" zstd --level 3 --threads 1 input.bin one.zst
-"${tool}" zstd --level 3 --threads 2 input.bin two.zst
+"${emu[@]}" "${tool}" zstd --level 3 --threads 1 input.bin one.zst
+"${emu[@]}" "${tool}" zstd --level 3 --threads 2 input.bin two.zst
 [[ "$(head -c 4 one.zst | od -An -tx1 | tr -d ' ')" == 28b52ffd ]] || fail "no zstd magic"
 cmp one.zst two.zst || fail "output depends on --threads"
 [[ $(stat -c %s one.zst) -lt $(stat -c %s input.bin) ]] || fail "not compressed"
 
 # Errors name the file and leave no output behind.
-if "${tool}" zstd missing.bin out.zst 2>err.txt; then fail "missing input accepted"; fi
+if "${emu[@]}" "${tool}" zstd missing.bin out.zst 2>err.txt; then fail "missing input accepted"; fi
 grep -q 'missing.bin: cannot open' err.txt || fail "error does not name the input: $(cat err.txt)"
 [[ ! -e out.zst ]] || fail "output written on error"
-if "${tool}" zstd --level 30 input.bin out.zst 2>err.txt; then fail "level 30 accepted"; fi
+if "${emu[@]}" "${tool}" zstd --level 30 input.bin out.zst 2>err.txt; then fail "level 30 accepted"; fi
 grep -q 'out of range' err.txt || fail "bad level: $(cat err.txt)"
 [[ -z "$(ls -A | grep -v -e '\.bin$' -e '\.zst$' -e err.txt)" ]] || fail "temporary files left: $(ls -A)"
 
 # manifest check: unknown keys are named with the file.
 echo '{"name": "glibc2.35", "arch": "x86_64", "debz": []}' >bad.json
-if "${tool}" manifest check bad.json 2>err.txt; then fail "bad manifest accepted"; fi
+if "${emu[@]}" "${tool}" manifest check bad.json 2>err.txt; then fail "bad manifest accepted"; fi
 grep -q 'bad.json: unknown field `debz`' err.txt || fail "manifest error: $(cat err.txt)"
 
 # Usage errors exit 2.
 set +e
-"${tool}" zstd 2>/dev/null
+"${emu[@]}" "${tool}" zstd 2>/dev/null
 [[ $? -eq 2 ]] || fail "usage error must exit 2"
 echo PASS

@@ -1,18 +1,29 @@
 #!/usr/bin/env bash
-# Boots the x86_64 VM bundle under qemu-system-x86_64 and checks the guest's
-# report: every x86_64 runtime of the image ran its loader (reporting its
-# glibc version) and the test program (which printed its libc's version).
+# Boots a VM bundle under qemu and checks the guest's report: every runtime
+# of the image for the VM's arch ran its loader (reporting its glibc version)
+# and the test program (which printed its libc's version).
 #
-# The kernel is decompressed first, as the seed's host does before a boot.
-# KVM is used when /dev/kvm works; if the KVM boot gives no report (nested
-# KVM on some hosts stops with "KVM internal error"), it boots again under
-# TCG. Each boot has a bounded timeout.
-# Usage: vm_boot_test.sh TOOL BUNDLE_MANIFEST KERNEL_ZST INITRAMFS RUNTIMES EXPECTED_VERSION...
+# x86_64 (the default): qemu-system-x86_64. The kernel is decompressed first,
+# as the seed's host does before a boot. KVM is used when /dev/kvm works; if
+# the KVM boot gives no report (nested KVM on some hosts stops with "KVM
+# internal error"), it boots again under TCG.
+# --arch aarch64: qemu-system-aarch64 -M virt -cpu max under TCG, the image on
+# virtio-blk-pci, the console on the PL011 UART.
+# Each boot has a bounded timeout.
+# Usage: vm_boot_test.sh [--arch ARCH] TOOL BUNDLE_MANIFEST KERNEL_ZST INITRAMFS RUNTIMES EXPECTED...
+# where each EXPECTED is a glibc version ("2.35") or a runtime_manifest.json
+# (expect the runtime it describes).
 set -euo pipefail
+arch=x86_64
+if [[ "${1:-}" == --arch ]]; then arch=$2; shift 2; fi
 tool=$1 manifest=$2 kernel_zst=$3 initramfs=$4 runtimes=$5
 shift 5
 fail() { echo "FAIL: $*" >&2; exit 1; }
-qemu=$(command -v qemu-system-x86_64) || fail "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"
+case "${arch}" in
+  x86_64) qemu=$(command -v qemu-system-x86_64) || fail "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)" ;;
+  aarch64) qemu=$(command -v qemu-system-aarch64) || fail "qemu-system-aarch64 is not installed (apt-get install qemu-system-arm)" ;;
+  *) fail "unknown --arch ${arch}" ;;
+esac
 
 # The bundle manifest matches the files.
 for pair in kernel:"${kernel_zst}" initramfs:"${initramfs}" runtimes:"${runtimes}"; do
@@ -22,6 +33,17 @@ for pair in kernel:"${kernel_zst}" initramfs:"${initramfs}" runtimes:"${runtimes
 done
 
 "${tool}" zstd --decompress "${kernel_zst}" "${TEST_TMPDIR}/vmlinuz"
+boot_aarch64() { # TIMEOUT LOG
+  local limit=$1 log=$2
+  timeout "${limit}" "${qemu}" -M virt -accel tcg -cpu max -m 1024 -smp 2 \
+    -nographic -no-reboot -nodefaults -serial stdio \
+    -kernel "${TEST_TMPDIR}/vmlinuz" -initrd "${initramfs}" \
+    -drive "file=${runtimes},if=none,id=runtimes,format=raw,readonly=on" \
+    -device virtio-blk-pci,drive=runtimes \
+    -append "console=ttyAMA0 panic=-1 quiet" </dev/null >"${log}" 2>&1 || true
+  grep -aq 'ACTIOND-REPORT {"done":true' "${log}"
+}
+
 boot() { # ACCEL TIMEOUT LOG
   local accel=$1 limit=$2 log=$3
   local cpu=(-cpu max)
@@ -36,7 +58,11 @@ boot() { # ACCEL TIMEOUT LOG
 
 log="${TEST_TMPDIR}/serial.log"
 accel=tcg
-if [[ -r /dev/kvm && -w /dev/kvm ]]; then
+if [[ "${arch}" == aarch64 ]]; then
+  start=$(date +%s%N)
+  boot_aarch64 240 "${log}" || { tail -n 30 "${log}"; fail "no report from the aarch64 guest under TCG"; }
+  accel=tcg-aarch64
+elif [[ -r /dev/kvm && -w /dev/kvm ]]; then
   start=$(date +%s%N)
   if boot kvm 20 "${log}"; then
     accel=kvm
@@ -53,7 +79,12 @@ grep -a -o 'ACTIOND-REPORT .*' "${log}" | tr -d '\r'
 
 python3 - "${log}" "$@" <<'PY'
 import json, sys
-log, versions = sys.argv[1], sys.argv[2:]
+log = sys.argv[1]
+# A runtime_manifest.json stands for the version in its runtime's name.
+versions = [
+    json.load(open(a))["name"].removeprefix("glibc") if a.endswith(".json") else a
+    for a in sys.argv[2:]
+]
 reports = {}
 done = None
 for line in open(log, errors="replace"):

@@ -217,8 +217,18 @@ pub fn add_elf_sections(
             message: "is reserved for the digests".into(),
         });
     }
-    let mut builder =
-        object::build::elf::Builder::read(elf).map_err(|e| Error::Format(e.to_string()))?;
+    let (elf, opaque) = aarch64_attributes_as_data(elf)?;
+    let mut builder = object::build::elf::Builder::read(elf.as_slice())
+        .map_err(|e| Error::Format(e.to_string()))?;
+    for section in builder.sections.iter_mut() {
+        if section.sh_type == object::elf::SHT_PROGBITS
+            && opaque
+                .iter()
+                .any(|n| n.as_slice() == section.name.as_slice())
+        {
+            section.sh_type = object::elf::SHT_AARCH64_ATTRIBUTES;
+        }
+    }
     let mut all = sections.to_vec();
     all.push((DIGESTS.to_owned(), digests_text(sections).into_bytes()));
     for (name, bytes) in &all {
@@ -245,6 +255,50 @@ pub fn add_elf_sections(
         .write(&mut out)
         .map_err(|e| Error::Format(e.to_string()))?;
     Ok(out)
+}
+
+/// object 0.40 reads an AArch64 attributes section (`.ARM.attributes`,
+/// `SHT_AARCH64_ATTRIBUTES`) in the Arm format, but AArch64 build attributes
+/// have their own ("aeabi_feature_and_bits" subsections, which gcc 16 and
+/// binutils write into every aarch64 object), so reading any such program
+/// fails. Returns a copy of `elf` where those sections are `SHT_PROGBITS`,
+/// which the builder copies verbatim, and their names, whose type is to be
+/// restored before writing.
+fn aarch64_attributes_as_data(elf: &[u8]) -> Result<(Vec<u8>, Vec<Vec<u8>>), Error> {
+    use object::read::elf::{FileHeader, SectionHeader};
+    let mut copy = elf.to_vec();
+    let mut names = Vec::new();
+    let Ok(header) = object::elf::FileHeader64::<object::Endianness>::parse(elf) else {
+        return Ok((copy, names)); // not a 64-bit ELF: nothing to do here
+    };
+    let format = |e: object::read::Error| Error::Format(e.to_string());
+    let endian = header.endian().map_err(format)?;
+    if header.e_machine(endian) != object::elf::EM_AARCH64 {
+        return Ok((copy, names));
+    }
+    let table = header.sections(endian, elf).map_err(format)?;
+    let shoff = header.e_shoff(endian) as usize;
+    let shentsize = usize::from(header.e_shentsize(endian));
+    for (index, section) in table.enumerate() {
+        if section.sh_type(endian) != object::elf::SHT_AARCH64_ATTRIBUTES {
+            continue;
+        }
+        names.push(
+            table
+                .section_name(endian, section)
+                .map_err(format)?
+                .to_vec(),
+        );
+        // sh_type is the second 32-bit field of a section header.
+        let at = shoff + index.0 * shentsize + 4;
+        let progbits = if object::Endian::is_little_endian(endian) {
+            object::elf::SHT_PROGBITS.0.to_le_bytes()
+        } else {
+            object::elf::SHT_PROGBITS.0.to_be_bytes()
+        };
+        copy[at..at + 4].copy_from_slice(&progbits);
+    }
+    Ok((copy, names))
 }
 
 #[cfg(test)]
@@ -299,6 +353,44 @@ mod tests {
                 ("runtimes".into(), b"image".to_vec())
             ]
         );
+    }
+
+    /// The `.ARM.attributes` that gcc 16 writes into aarch64 objects: AArch64
+    /// build attributes (version 'A', "aeabi_feature_and_bits", BTI/PAC/GCS 0).
+    const AARCH64_ATTRIBUTES: &[u8] = b"A\x23\0\0\0aeabi_feature_and_bits\0\x01\0\0\0\x01\0\x02\0";
+
+    #[test]
+    fn elf_sections_of_an_aarch64_program_with_build_attributes() {
+        let mut obj =
+            WriteObject::new(BinaryFormat::Elf, Architecture::Aarch64, Endianness::Little);
+        let text = obj.section_id(StandardSection::Text);
+        obj.append_section_data(text, &[0xc0, 0x03, 0x5f, 0xd6], 4);
+        let attrs = obj.add_section(Vec::new(), b".ARM.attributes".to_vec(), SectionKind::Other);
+        obj.section_mut(attrs).flags = object::SectionFlags::Elf {
+            sh_type: object::elf::SHT_AARCH64_ATTRIBUTES,
+            sh_flags: object::elf::SectionFlags(0),
+        };
+        obj.append_section_data(attrs, AARCH64_ATTRIBUTES, 1);
+        let data = obj.write().unwrap();
+        // object itself cannot read these attributes.
+        assert!(object::build::elf::Builder::read(&data[..]).is_err());
+
+        let names = Names::default();
+        let out =
+            add_elf_sections(&data, &[("runtimes".into(), b"image".to_vec())], &names).unwrap();
+        assert_eq!(
+            find(&out[..], &names).unwrap()[0].name,
+            "runtimes",
+            "the payload was added"
+        );
+        // The attributes section keeps its type and bytes.
+        let file = object::read::elf::ElfFile64::<Endianness>::parse(&out[..]).unwrap();
+        let section = file.section_by_name(".ARM.attributes").unwrap();
+        assert_eq!(
+            section.elf_section_header().sh_type.get(Endianness::Little),
+            object::elf::SHT_AARCH64_ATTRIBUTES
+        );
+        assert_eq!(section.data().unwrap(), AARCH64_ATTRIBUTES);
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! The VM guest, run by the kernel as `/init` from the initramfs.
 //!
 //! 1. mounts /proc, /sys, /dev (devtmpfs) and a tmpfs at /run;
-//! 2. mounts the runtimes image, the first virtio disk (/dev/vda), read-only;
+//! 2. loads the kernel modules of /lib/modules/actiond (for kernels that build
+//!    squashfs or virtio-blk as modules, such as Debian's arm64 one), in name
+//!    order, then mounts the runtimes image, the first virtio disk (/dev/vda),
+//!    read-only;
 //! 3. for each `libc/<name>/<arch>` of this machine's arch, builds a root in
 //!    /run/<name> from the runtime's `runtime_manifest.json` mounts (bind
 //!    mounts, read-only), copies the test program in, and runs, chrooted
@@ -26,6 +29,47 @@ const REPORT: &str = "ACTIOND-REPORT";
 const DISK: &str = "/dev/vda";
 const IMAGE: &str = "/mnt/runtimes";
 const TEST_PROGRAM: &str = "/opt/actiond/testprog";
+const MODULES: &str = "/lib/modules/actiond";
+/// finit_module(2): the file is compressed (.ko.xz, .ko.zst), the kernel
+/// decompresses it (CONFIG_MODULE_DECOMPRESS).
+const MODULE_INIT_COMPRESSED_FILE: libc::c_uint = 4;
+
+/// Loads every module file of `MODULES` (none: nothing to do), in name order;
+/// a module that is already loaded or built in is fine.
+fn load_modules() -> Result<()> {
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(MODULES) {
+        Ok(dir) => dir.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e).with_context(|| format!("read {MODULES}")),
+    };
+    files.sort();
+    for path in files {
+        let name = path.to_string_lossy().into_owned();
+        let file = std::fs::File::open(&path).with_context(|| format!("open {name}"))?;
+        let flags = if name.ends_with(".ko") {
+            0
+        } else {
+            MODULE_INIT_COMPRESSED_FILE
+        };
+        let params = cstr("");
+        // SAFETY: a valid open descriptor and a NUL-terminated empty string.
+        let rc = unsafe {
+            libc::syscall(
+                libc::SYS_finit_module,
+                std::os::fd::AsRawFd::as_raw_fd(&file),
+                params.as_ptr(),
+                flags,
+            )
+        };
+        if rc != 0 {
+            let err = std::io::Error::last_os_error();
+            if err.raw_os_error() != Some(libc::EEXIST) {
+                bail!("load module {name}: {err}");
+            }
+        }
+    }
+    Ok(())
+}
 
 fn cstr(s: &str) -> CString {
     CString::new(s).expect("no NUL in our own paths")
@@ -166,6 +210,7 @@ fn run() -> Result<usize> {
     mount("sysfs", Path::new("/sys"), "sysfs", 0)?;
     mount("devtmpfs", Path::new("/dev"), "devtmpfs", 0)?;
     mount("tmpfs", Path::new("/run"), "tmpfs", 0)?;
+    load_modules()?;
     let start = Instant::now();
     while !Path::new(DISK).exists() {
         if start.elapsed() > Duration::from_secs(20) {
