@@ -7,6 +7,7 @@
 #                loop-mounted images (aarch64 under qemu-user)
 #   vm           the VM bundle boots under qemu and reports on each runtime
 #   standalone   standalone binaries extract their embedded payloads
+#   aarch64      //tools/... cross-built for aarch64, its tests under qemu-aarch64
 #   stress       the stress workload (e2e/stress), built locally
 #   downstream   a workspace using rules_actiond through bazel_dep (e2e/downstream)
 #   determinism  the same payload bytes from other output bases, and cache hits
@@ -21,7 +22,7 @@ set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 layer_tags=(layer-linux layer-vm layer-standalone)
-outside=(stress downstream determinism bad_inputs mirror)
+outside=(aarch64 stress downstream determinism bad_inputs mirror)
 
 nested() {
   (cd "e2e/$1" && ../../bazelw test //... && ../../bazelw shutdown)
@@ -34,6 +35,7 @@ run_mode() {
         && ./bazelw test --test_tag_filters="$(printf -- '-%s,' "${layer_tags[@]}" | sed 's/,$//')" //...
       ;;
     linux | vm | standalone) ./bazelw test --test_tag_filters="layer-$1" //... ;;
+    aarch64) ./bazelw test --config=aarch64 //tools/... ;;
     stress | downstream) nested "$1" ;;
     determinism | bad_inputs | mirror) "e2e/$1/run.sh" ;;
     all)
