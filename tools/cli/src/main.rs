@@ -195,32 +195,35 @@ enum RuntimeCommand {
     /// Exits with COMMAND's status, or 125 if it cannot be run.
     ///
     /// Example: actiond-tool runtime run --image runtimes.sqfs --libc glibc2.35 --bind "$PWD" --workdir "$PWD" -- ./hello
-    Run {
-        /// A runtimes SquashFS image, or a directory holding its tree.
-        #[arg(long)]
-        image: PathBuf,
-        /// The runtime's name, e.g. glibc2.35.
-        #[arg(long)]
-        libc: String,
-        /// The runtime's architecture (x86_64 or aarch64); this machine's by default.
-        #[arg(long)]
-        arch: Option<runtime_manifest::Arch>,
-        /// SOURCE or SOURCE:TARGET, mounted read-write inside the root.
-        #[arg(long = "bind", value_name = "SOURCE[:TARGET]")]
-        binds: Vec<String>,
-        /// The working directory inside the root.
-        #[arg(long, default_value = "/")]
-        workdir: PathBuf,
-        /// NAME=VALUE, added to an environment that otherwise has only PATH.
-        #[arg(long = "env", value_name = "NAME=VALUE")]
-        env: Vec<String>,
-        /// qemu-user binary that runs a runtime of another architecture.
-        #[arg(long)]
-        qemu: Option<PathBuf>,
-        /// The command and its arguments.
-        #[arg(required = true, last = true)]
-        command: Vec<std::ffi::OsString>,
-    },
+    Run(RunArgs),
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// A runtimes SquashFS image, or a directory holding its tree.
+    #[arg(long)]
+    image: PathBuf,
+    /// The runtime's name, e.g. glibc2.35.
+    #[arg(long)]
+    libc: String,
+    /// The runtime's architecture (x86_64 or aarch64); this machine's by default.
+    #[arg(long)]
+    arch: Option<runtime_manifest::Arch>,
+    /// SOURCE or SOURCE:TARGET, mounted read-write inside the root.
+    #[arg(long = "bind", value_name = "SOURCE[:TARGET]")]
+    binds: Vec<String>,
+    /// The working directory inside the root.
+    #[arg(long, default_value = "/")]
+    workdir: PathBuf,
+    /// NAME=VALUE, added to an environment that otherwise has only PATH.
+    #[arg(long = "env", value_name = "NAME=VALUE")]
+    env: Vec<String>,
+    /// qemu-user binary that runs a runtime of another architecture.
+    #[arg(long)]
+    qemu: Option<PathBuf>,
+    /// The command and its arguments.
+    #[arg(required = true, last = true)]
+    command: Vec<std::ffi::OsString>,
 }
 
 #[derive(Subcommand)]
@@ -334,21 +337,11 @@ fn run(cli: Cli) -> Result<()> {
             check_standalone(&binary, &payloads, prefix)?;
             write_stamp(stamp)?;
         }
-        Command::Runtime(RuntimeCommand::Run {
-            image,
-            libc,
-            arch,
-            binds,
-            workdir,
-            env,
-            qemu,
-            command,
-        }) => {
-            let status = run_in_runtime(image, libc, arch, binds, workdir, env, qemu, &command)
-                .unwrap_or_else(|err| {
-                    report(&err, verbose);
-                    std::process::exit(125);
-                });
+        Command::Runtime(RuntimeCommand::Run(args)) => {
+            let status = run_in_runtime(args).unwrap_or_else(|err| {
+                report(&err, verbose);
+                std::process::exit(125);
+            });
             use std::os::unix::process::ExitStatusExt as _;
             std::process::exit(
                 status
@@ -427,15 +420,7 @@ fn run(cli: Cli) -> Result<()> {
                 let (name, path) = pair
                     .split_once('=')
                     .with_context(|| format!("{pair:?} is not NAME=PATH"))?;
-                let mut file = File::open(path).with_context(|| format!("{path}: cannot open"))?;
-                let mut hasher = sha2::Sha256::new();
-                let size = std::io::copy(&mut file, &mut hasher)
-                    .with_context(|| format!("{path}: cannot read"))?;
-                let digest: String = hasher
-                    .finalize()
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect();
+                let (digest, size) = file_sha256(path)?;
                 let file_name = std::path::Path::new(path)
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned());
@@ -504,11 +489,21 @@ fn write_stamp(stamp: Option<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-fn sha256_hex(data: &[u8]) -> String {
-    sha2::Sha256::digest(data)
+/// The sha256 (hex) and the size of what `reader` gives.
+fn sha256_hex(mut reader: impl Read) -> std::io::Result<(String, u64)> {
+    let mut hasher = sha2::Sha256::new();
+    let size = std::io::copy(&mut reader, &mut hasher)?;
+    let hex = hasher
+        .finalize()
         .iter()
         .map(|b| format!("{b:02x}"))
-        .collect()
+        .collect();
+    Ok((hex, size))
+}
+
+fn file_sha256(path: &str) -> Result<(String, u64)> {
+    let file = File::open(path).with_context(|| format!("{path}: cannot open"))?;
+    sha256_hex(file).with_context(|| format!("{path}: cannot read"))
 }
 
 /// Every payload section of `binary` holds exactly its file's bytes, and the
@@ -529,8 +524,7 @@ fn check_standalone(binary: &std::path::Path, payloads: &[String], prefix: Strin
         let (name, file) = spec
             .split_once('=')
             .with_context(|| format!("--payload {spec}: expected NAME=FILE"))?;
-        let want =
-            sha256_hex(&std::fs::read(file).with_context(|| format!("{file}: cannot read"))?);
+        let (want, _) = file_sha256(file)?;
         let section = found
             .iter()
             .find(|p| p.name == name)
@@ -540,7 +534,7 @@ fn check_standalone(binary: &std::path::Path, payloads: &[String], prefix: Strin
             .zip(usize::try_from(section.size).ok())
             .and_then(|(o, n)| data.get(o..o.checked_add(n)?))
             .with_context(|| at(&format!("section {name} lies past the end of the file")))?;
-        let have = sha256_hex(bytes);
+        let (have, _) = sha256_hex(bytes)?;
         if have != want {
             anyhow::bail!(
                 "{}",
@@ -561,17 +555,17 @@ fn check_standalone(binary: &std::path::Path, payloads: &[String], prefix: Strin
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-fn run_in_runtime(
-    image: PathBuf,
-    libc: String,
-    arch: Option<runtime_manifest::Arch>,
-    binds: Vec<String>,
-    workdir: PathBuf,
-    env: Vec<String>,
-    qemu: Option<PathBuf>,
-    command: &[std::ffi::OsString],
-) -> Result<std::process::ExitStatus> {
+fn run_in_runtime(args: RunArgs) -> Result<std::process::ExitStatus> {
+    let RunArgs {
+        image,
+        libc,
+        arch,
+        binds,
+        workdir,
+        env,
+        qemu,
+        command,
+    } = args;
     let arch = match arch {
         Some(arch) => arch,
         None => runtime_root::host_arch().context("unknown machine architecture: pass --arch")?,
@@ -598,7 +592,7 @@ fn run_in_runtime(
         qemu,
     };
     runtime_root::enter_private_mount_namespace()?;
-    runtime_root::run(&options, command)
+    runtime_root::run(&options, &command)
 }
 
 fn report(err: &anyhow::Error, verbose: bool) {

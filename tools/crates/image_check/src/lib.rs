@@ -337,51 +337,25 @@ pub fn release_version(data: &[u8]) -> Option<String> {
 }
 
 /// Resolves `path` (absolute or relative to `root`) inside the image as if
-/// `root` were `/`: symlinks are followed, absolute targets restart at
-/// `root`. Returns the image path of the result.
+/// `root` were `/` (see [`runtime_manifest::resolve_with`]). Returns the
+/// image path of the result.
 fn resolve(
     entries: &BTreeMap<String, Entry<'_>>,
     root: &str,
     path: &str,
 ) -> Result<String, String> {
-    let mut links = 0;
-    let mut resolved: Vec<String> = Vec::new();
-    let mut pending: Vec<String> = path
-        .split('/')
-        .filter(|c| !c.is_empty() && *c != ".")
-        .rev()
-        .map(str::to_owned)
-        .collect();
-    while let Some(name) = pending.pop() {
-        if name == ".." {
-            resolved.pop();
-            continue;
-        }
-        resolved.push(name);
-        let at = format!("{root}/{}", resolved.join("/"));
+    let resolved = runtime_manifest::resolve_with(path, &root, |rel| {
+        let at = format!("{root}/{}", rel.display());
         match entries.get(&at).map(|e| &e.kind) {
-            None => return Err(format!("{at} does not exist")),
-            Some(Kind::Symlink(target)) => {
-                links += 1;
-                if links > 40 {
-                    return Err(format!("{at}: too many levels of symlinks"));
-                }
-                resolved.pop();
-                if target.starts_with('/') {
-                    resolved.clear();
-                }
-                pending.extend(
-                    target
-                        .split('/')
-                        .filter(|c| !c.is_empty() && *c != ".")
-                        .rev()
-                        .map(str::to_owned),
-                );
-            }
-            Some(_) => {}
+            None => Err(runtime_manifest::Error::Invalid(format!(
+                "{at} does not exist"
+            ))),
+            Some(Kind::Symlink(target)) => Ok(Some(target.into())),
+            Some(_) => Ok(None),
         }
-    }
-    Ok(format!("{root}/{}", resolved.join("/"))
+    })
+    .map_err(|e| e.to_string())?;
+    Ok(format!("{root}/{}", resolved.display())
         .trim_end_matches('/')
         .to_owned())
 }

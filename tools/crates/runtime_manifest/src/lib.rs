@@ -261,6 +261,34 @@ impl RuntimeManifest {
 /// symlinks are followed, and absolute link targets start again at `root`.
 /// The result never leaves `root`. Fails on a missing component or a loop.
 pub fn resolve_in_root(root: &Path, path: &str) -> Result<PathBuf, Error> {
+    let resolved = resolve_with(path, &root.display(), |rel| {
+        let candidate = root.join(rel);
+        let meta = std::fs::symlink_metadata(&candidate)
+            .map_err(|_| invalid(format!("{path:?}: {} does not exist", candidate.display())))?;
+        if !meta.file_type().is_symlink() {
+            return Ok(None);
+        }
+        std::fs::read_link(&candidate)
+            .map(Some)
+            .map_err(|source| Error::Io {
+                path: candidate.clone(),
+                source,
+            })
+    })?;
+    Ok(std::iter::once(root.as_os_str())
+        .chain(resolved.iter())
+        .collect())
+}
+
+/// Resolves `path` in any tree as if its top were `/`, and returns the
+/// result relative to the top. `lookup` is given each relative path on the
+/// way: it answers the target of a symlink, `None` for anything else, or an
+/// error for a missing path. `tree` names the tree in errors.
+pub fn resolve_with(
+    path: &str,
+    tree: &dyn fmt::Display,
+    mut lookup: impl FnMut(&Path) -> Result<Option<PathBuf>, Error>,
+) -> Result<PathBuf, Error> {
     const MAX_LINKS: usize = 40;
     let mut links = 0;
     let mut resolved: Vec<std::ffi::OsString> = Vec::new();
@@ -274,35 +302,24 @@ pub fn resolve_in_root(root: &Path, path: &str) -> Result<PathBuf, Error> {
             resolved.pop();
             continue;
         }
-        let candidate: PathBuf = std::iter::once(root.as_os_str().to_owned())
-            .chain(resolved.iter().cloned())
-            .chain([name.clone()])
-            .collect();
-        let meta = std::fs::symlink_metadata(&candidate)
-            .map_err(|_| invalid(format!("{path:?}: {} does not exist", candidate.display())))?;
-        if meta.file_type().is_symlink() {
-            links += 1;
-            if links > MAX_LINKS {
-                return Err(invalid(format!(
-                    "{path:?}: too many levels of symlinks in {}",
-                    root.display()
-                )));
+        let candidate: PathBuf = resolved.iter().chain([&name]).collect();
+        match lookup(&candidate)? {
+            Some(target) => {
+                links += 1;
+                if links > MAX_LINKS {
+                    return Err(invalid(format!(
+                        "{path:?}: too many levels of symlinks in {tree}"
+                    )));
+                }
+                if target.is_absolute() {
+                    resolved.clear();
+                }
+                pending.extend(target.components().rev().filter_map(component_name));
             }
-            let target = std::fs::read_link(&candidate).map_err(|source| Error::Io {
-                path: candidate.clone(),
-                source,
-            })?;
-            if target.is_absolute() {
-                resolved.clear();
-            }
-            pending.extend(target.components().rev().filter_map(component_name));
-        } else {
-            resolved.push(name);
+            None => resolved.push(name),
         }
     }
-    Ok(std::iter::once(root.as_os_str().to_owned())
-        .chain(resolved)
-        .collect())
+    Ok(resolved.into_iter().collect())
 }
 
 fn component_name(c: Component<'_>) -> Option<std::ffi::OsString> {

@@ -28,7 +28,7 @@ use runtime_manifest::{Arch, RuntimeManifest};
 use std::ffi::{CString, OsString};
 use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::process::CommandExt;
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
 
@@ -83,7 +83,8 @@ fn os_error(what: String) -> anyhow::Error {
     anyhow::Error::new(std::io::Error::last_os_error()).context(what)
 }
 
-fn mount(
+/// mount(2), with errors naming the source and the target.
+pub fn mount(
     source: Option<&Path>,
     target: &Path,
     fstype: Option<&str>,
@@ -386,6 +387,31 @@ pub fn assemble_root(
     Ok(manifest)
 }
 
+/// The only variable of a command's environment unless more are given.
+const PATH: &str = "/usr/local/bin:/usr/bin:/bin";
+
+/// A command that runs `program` chrooted in `root`, in `workdir` there,
+/// with only `PATH` in its environment.
+pub fn chrooted_command(
+    root: &Path,
+    program: impl AsRef<std::ffi::OsStr>,
+    workdir: &Path,
+) -> Result<Command> {
+    let mut cmd = Command::new(program);
+    let (root_c, workdir_c) = (cpath(root)?, cpath(workdir)?);
+    // SAFETY: chroot and chdir are async-signal-safe, as pre_exec requires.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::chroot(root_c.as_ptr()) != 0 || libc::chdir(workdir_c.as_ptr()) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    cmd.env_clear().env("PATH", PATH);
+    Ok(cmd)
+}
+
 /// The machine's own architecture.
 pub fn host_arch() -> Option<Arch> {
     Arch::ALL
@@ -434,28 +460,16 @@ pub fn run(options: &Options, command: &[OsString]) -> Result<ExitStatus> {
         assemble_root(&image, &options.libc, options.arch, &root, &options.binds)?;
 
         let mut cmd = if native {
-            let mut cmd = Command::new(program);
-            let (root_c, workdir_c) = (cpath(&root)?, cpath(&options.workdir)?);
-            // SAFETY: chroot and chdir are async-signal-safe, as pre_exec requires.
-            unsafe {
-                cmd.pre_exec(move || {
-                    if libc::chroot(root_c.as_ptr()) != 0 || libc::chdir(workdir_c.as_ptr()) != 0 {
-                        return Err(std::io::Error::last_os_error());
-                    }
-                    Ok(())
-                });
-            }
-            cmd
+            chrooted_command(&root, program, &options.workdir)?
         } else {
             let mut cmd = Command::new(options.qemu.as_ref().expect("checked above"));
             cmd.arg("-L").arg(&root).arg(program);
-            cmd.current_dir(&options.workdir);
+            cmd.current_dir(&options.workdir)
+                .env_clear()
+                .env("PATH", PATH);
             cmd
         };
-        cmd.args(args)
-            .env_clear()
-            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
-            .envs(options.env.iter().map(|(k, v)| (k, v)));
+        cmd.args(args).envs(options.env.iter().map(|(k, v)| (k, v)));
         cmd.status().with_context(|| {
             format!(
                 "cannot run {} inside {}/{}",

@@ -5,9 +5,10 @@
 //!    squashfs or virtio-blk as modules, such as Debian's arm64 one), in name
 //!    order, then mounts the runtimes image, the first virtio disk (/dev/vda),
 //!    read-only;
-//! 3. for each `libc/<name>/<arch>` of this machine's arch, builds a root in
-//!    /run/<name> from the runtime's `runtime_manifest.json` mounts (bind
-//!    mounts, read-only), copies the test program in, and runs, chrooted
+//! 3. for each `libc/<name>/<arch>` of this machine's arch, builds in
+//!    /run/roots/<name> the root an executor builds (`runtime_root`: the
+//!    image's common/root, the runtime's manifest mounts, /proc, /dev nodes,
+//!    /tmp), with the test program's directory bound in, and runs, chrooted
 //!    there, the runtime's loader `--version` (or, before glibc 2.33, the
 //!    loader on libc.so.6, which prints the same line) and the test program;
 //! 4. prints one `ACTIOND-REPORT {json}` line per runtime on the console,
@@ -17,12 +18,9 @@
 //! It must be linked statically: the initramfs has no libc.
 
 use anyhow::{bail, Context, Result};
-use runtime_manifest::RuntimeManifest;
+use runtime_manifest::Arch;
 use serde_json::json;
-use std::ffi::CString;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 const REPORT: &str = "ACTIOND-REPORT";
@@ -51,13 +49,12 @@ fn load_modules() -> Result<()> {
         } else {
             MODULE_INIT_COMPRESSED_FILE
         };
-        let params = cstr("");
         // SAFETY: a valid open descriptor and a NUL-terminated empty string.
         let rc = unsafe {
             libc::syscall(
                 libc::SYS_finit_module,
                 std::os::fd::AsRawFd::as_raw_fd(&file),
-                params.as_ptr(),
+                c"".as_ptr(),
                 flags,
             )
         };
@@ -71,96 +68,16 @@ fn load_modules() -> Result<()> {
     Ok(())
 }
 
-fn cstr(s: &str) -> CString {
-    CString::new(s).expect("no NUL in our own paths")
-}
-
+/// Mounts a filesystem of type `fstype` on `target`, creating it.
 fn mount(source: &str, target: &Path, fstype: &str, flags: libc::c_ulong) -> Result<()> {
     std::fs::create_dir_all(target).with_context(|| format!("mkdir {}", target.display()))?;
-    let target_c = cstr(&target.to_string_lossy());
-    // SAFETY: every pointer is a valid NUL-terminated string or null.
-    let rc = unsafe {
-        libc::mount(
-            cstr(source).as_ptr(),
-            target_c.as_ptr(),
-            cstr(fstype).as_ptr(),
-            flags,
-            std::ptr::null(),
-        )
-    };
-    if rc != 0 {
-        bail!(
-            "mount {source} on {} ({fstype}): {}",
-            target.display(),
-            std::io::Error::last_os_error()
-        );
-    }
-    Ok(())
-}
-
-/// Bind-mounts `source` (a directory or a file) on `target`, read-only.
-fn bind_ro(source: &Path, target: &Path) -> Result<()> {
-    if source.is_dir() {
-        std::fs::create_dir_all(target)?;
-    } else {
-        std::fs::create_dir_all(target.parent().context("a file target has a parent")?)?;
-        std::fs::File::create(target).with_context(|| format!("create {}", target.display()))?;
-    }
-    let (s, t) = (
-        cstr(&source.to_string_lossy()),
-        cstr(&target.to_string_lossy()),
-    );
-    // SAFETY: valid strings; a bind mount takes no data.
-    unsafe {
-        if libc::mount(
-            s.as_ptr(),
-            t.as_ptr(),
-            std::ptr::null(),
-            libc::MS_BIND,
-            std::ptr::null(),
-        ) != 0
-        {
-            bail!(
-                "bind {} on {}: {}",
-                source.display(),
-                target.display(),
-                std::io::Error::last_os_error()
-            );
-        }
-        let flags = libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY;
-        if libc::mount(
-            std::ptr::null(),
-            t.as_ptr(),
-            std::ptr::null(),
-            flags,
-            std::ptr::null(),
-        ) != 0
-        {
-            bail!(
-                "remount {} read-only: {}",
-                target.display(),
-                std::io::Error::last_os_error()
-            );
-        }
-    }
-    Ok(())
+    runtime_root::mount(Some(Path::new(source)), target, Some(fstype), flags, None)
 }
 
 /// Runs `program args` chrooted in `root`; returns (exit code, stdout+stderr).
 fn run_in(root: &Path, program: &str, args: &[&str]) -> Result<(i32, String)> {
-    let root_c = cstr(&root.to_string_lossy());
-    let mut command = Command::new(program);
-    command.args(args).env_clear().env("PATH", "/usr/bin:/bin");
-    // SAFETY: chroot and chdir are async-signal-safe, as pre_exec requires.
-    unsafe {
-        command.pre_exec(move || {
-            if libc::chroot(root_c.as_ptr()) != 0 || libc::chdir(c"/".as_ptr()) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let out = command
+    let out = runtime_root::chrooted_command(root, program, Path::new("/"))?
+        .args(args)
         .output()
         .with_context(|| format!("run {program} in {}", root.display()))?;
     let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -173,16 +90,17 @@ fn first_line(text: &str) -> &str {
 }
 
 /// Sets up one runtime's root and reports on it.
-fn check_runtime(name: &str, dir: &Path) -> Result<serde_json::Value> {
-    let manifest = RuntimeManifest::from_file(&dir.join("runtime_manifest.json"))?;
+fn check_runtime(name: &str, arch: Arch) -> Result<serde_json::Value> {
     let root = PathBuf::from("/run/roots").join(name);
-    for m in &manifest.mounts {
-        bind_ro(
-            &dir.join("root").join(&m.source),
-            &root.join(m.target.trim_start_matches('/')),
-        )?;
-    }
-    std::fs::copy(TEST_PROGRAM, root.join("testprog")).context("copy the test program")?;
+    // The root an executor builds, with the test program's directory in it.
+    let test_dir = Path::new(TEST_PROGRAM)
+        .parent()
+        .context("a test program directory")?;
+    let binds = [runtime_root::Bind {
+        source: test_dir.to_owned(),
+        target: test_dir.to_owned(),
+    }];
+    let manifest = runtime_root::assemble_root(Path::new(IMAGE), name, arch, &root, &binds)?;
     let loader = manifest.interpreters.first().context("no interpreter")?;
     let (_, mut version) = run_in(&root, loader, &["--version"])?;
     if !version.contains("release version") {
@@ -195,7 +113,7 @@ fn check_runtime(name: &str, dir: &Path) -> Result<serde_json::Value> {
             .context("no libc.so.6 under the mounts")?;
         version = run_in(&root, loader, &[&libc])?.1;
     }
-    let (code, output) = run_in(&root, "/testprog", &[])?;
+    let (code, output) = run_in(&root, TEST_PROGRAM, &[])?;
     Ok(json!({
         "runtime": name,
         "arch": std::env::consts::ARCH,
@@ -224,16 +142,17 @@ fn run() -> Result<usize> {
         .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
         .collect();
     names.sort();
+    let arch = runtime_root::host_arch().context("an architecture runtimes exist for")?;
     let mut count = 0;
     for name in names {
         let dir = Path::new(IMAGE)
             .join("libc")
             .join(&name)
-            .join(std::env::consts::ARCH);
+            .join(arch.as_str());
         if !dir.is_dir() {
             continue;
         }
-        let report = match check_runtime(&name, &dir) {
+        let report = match check_runtime(&name, arch) {
             Ok(report) => report,
             Err(e) => json!({"runtime": name, "error": format!("{e:#}")}),
         };
