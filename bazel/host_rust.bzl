@@ -33,6 +33,8 @@ package(default_visibility = ["//visibility:public"])
 
 filegroup(name = "rustc", srcs = ["bin/rustc"])
 
+filegroup(name = "cargo", srcs = ["bin/cargo"])
+
 filegroup(name = "rustdoc", srcs = ["bin/rustdoc"])
 
 # librustc_driver and LLVM are found by rustc's own DT_NEEDED entries in the
@@ -57,6 +59,7 @@ rust_stdlib_filegroup(
 rust_toolchain(
     name = "rust_toolchain_{arch}_impl",
     binary_ext = "",
+    cargo = ":cargo",
     default_edition = "2021",
     dylib_ext = ".so",
     exec_triple = "x86_64-unknown-linux-gnu",
@@ -201,6 +204,8 @@ def _host_rust_repository_impl(rctx):
     rctx.symlink("/usr/bin/rustc", "bin/rustc")
     _check(rctx, "/usr/bin/rustdoc", "rustc")
     rctx.symlink("/usr/bin/rustdoc", "bin/rustdoc")
+    _check(rctx, "/usr/bin/cargo", "cargo")
+    rctx.symlink("/usr/bin/cargo", "bin/cargo")
     build = _RUST_BUILD
     for arch, triple in sorted(_TRIPLES.items()):
         lib = "/usr/lib/rustlib/{}/lib".format(triple)

@@ -16,6 +16,7 @@ version=${2:?usage: provision.sh ROOT VERSION}
 # toolchain for rules_cc and rules_rust links, and what the tests call
 # (qemu-user runs aarch64 binaries; squashfs-tools is the images' oracle).
 # The root also gets arm64 apt lists, from which tests fetch arm64 .debs.
+# Debian's cargo is the toolchain's, for crates_vendor (//tools/3rdparty:vendor).
 # For aarch64 targets: Debian's rustc with its arm64 std (the same version),
 # the cross gcc as their linker and C compiler, and qemu-system-aarch64.
 packages=(
@@ -33,6 +34,7 @@ packages=(
   qemu-system-x86
   squashfs-tools
   rustc
+  cargo
   libstd-rust-dev:arm64
   gcc-aarch64-linux-gnu
   libc6-dev-arm64-cross
