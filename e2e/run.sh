@@ -12,6 +12,8 @@
 #   downstream   a workspace using rules_actiond through bazel_dep (e2e/downstream)
 #   determinism  the same payload bytes from other output bases, and cache hits
 #                from a shared disk cache
+#   validations  broken artifacts fail their validation actions; and
+#                --norun_validations skips them
 #   bad_inputs   bad runtime declarations fail with clear messages
 #   mirror       a downloader config sends runtime URLs to a mirror
 #   all          ./bazelw test //... (build, linux, vm and standalone), then
@@ -22,7 +24,7 @@ set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 layer_tags=(layer-linux layer-vm layer-standalone)
-outside=(aarch64 stress downstream determinism bad_inputs mirror)
+outside=(aarch64 validations stress downstream determinism bad_inputs mirror)
 
 nested() {
   (cd "e2e/$1" && ../../bazelw test //... && ../../bazelw shutdown)
@@ -37,7 +39,7 @@ run_mode() {
     linux | vm | standalone) ./bazelw test --test_tag_filters="layer-$1" //... ;;
     aarch64) ./bazelw test --config=aarch64 //tools/... ;;
     stress | downstream) nested "$1" ;;
-    determinism | bad_inputs | mirror) "e2e/$1/run.sh" ;;
+    validations | determinism | bad_inputs | mirror) "e2e/$1/run.sh" ;;
     all)
       local status=0
       ./bazelw test //... || status=1

@@ -1,21 +1,54 @@
 """The rule that turns a runtime repository's files into a RuntimeInfo target."""
 
 load("//rules:providers.bzl", "RuntimeInfo")
+load(":sqfs.bzl", "runtime_entries")
+
+def runtime_validation_action(ctx, runtime):
+    """Registers the validation action of a runtime: it checks the runtime as an image would hold it, from its .debs.
+
+    `actiond-tool check runtime` checks that the manifest's mounts exist,
+    that its interpreters are ELFs of its arch, and that libc.so.6 is the
+    glibc its name declares.
+
+    Args:
+      ctx: the rule context, with an executable `_tool` (actiond-tool).
+      runtime: the RuntimeInfo to check.
+
+    Returns:
+      The stamp File, for the `_validation` output group.
+    """
+    entries, inputs = runtime_entries(runtime, "libc/{}/{}".format(runtime.name, runtime.arch))
+    spec = ctx.actions.declare_file(ctx.label.name + ".check.json")
+    ctx.actions.write(spec, json.encode_indent({"entries": entries}, indent = "  ") + "\n")
+    stamp = ctx.actions.declare_file(ctx.label.name + ".validation")
+    args = ctx.actions.args()
+    args.add_all(["check", "runtime", "--spec", spec, "--stamp", stamp])
+    ctx.actions.run(
+        executable = ctx.executable._tool,
+        arguments = [args],
+        inputs = [spec] + inputs,
+        outputs = [stamp],
+        mnemonic = "RuntimeValidation",
+        progress_message = "Validating runtime {} {}".format(runtime.name, runtime.arch),
+    )
+    return stamp
 
 def _glibc_runtime_impl(ctx):
     root_files = depset(ctx.files.root_files)
+    runtime = RuntimeInfo(
+        name = ctx.attr.runtime_name,
+        arch = ctx.attr.arch,
+        glibc_version = ctx.attr.glibc_version,
+        debs = ctx.files.debs,
+        manifest = ctx.file.manifest,
+        strip = ctx.attr.strip,
+        symlinks = ctx.attr.symlinks,
+        root = ctx.file.root,
+        root_files = root_files,
+    )
     return [
-        RuntimeInfo(
-            name = ctx.attr.runtime_name,
-            arch = ctx.attr.arch,
-            glibc_version = ctx.attr.glibc_version,
-            debs = ctx.files.debs,
-            manifest = ctx.file.manifest,
-            strip = ctx.attr.strip,
-            symlinks = ctx.attr.symlinks,
-            root = ctx.file.root,
-            root_files = root_files,
-        ),
+        runtime,
+        OutputGroupInfo(_validation = depset([runtime_validation_action(ctx, runtime)])),
         DefaultInfo(
             files = depset([ctx.file.manifest] + ctx.files.debs),
             runfiles = ctx.runfiles(
@@ -27,7 +60,11 @@ def _glibc_runtime_impl(ctx):
 
 glibc_runtime = rule(
     implementation = _glibc_runtime_impl,
-    doc = "A glibc runtime made by `glibc_deb_runtime`; it provides `RuntimeInfo`.",
+    doc = """A glibc runtime made by `glibc_deb_runtime`; it provides `RuntimeInfo`.
+
+Its validation action (`--norun_validations` skips it) checks the runtime
+from its .debs: every manifest mount exists, every interpreter is an ELF of
+`arch`, and libc.so.6 is glibc `glibc_version`.""",
     attrs = {
         "arch": attr.string(mandatory = True, values = ["x86_64", "aarch64"]),
         "debs": attr.label_list(allow_files = [".deb"], mandatory = True),
@@ -38,6 +75,11 @@ glibc_runtime = rule(
         "runtime_name": attr.string(mandatory = True),
         "strip": attr.string_list(),
         "symlinks": attr.string_dict(),
+        "_tool": attr.label(
+            default = Label("//tools/cli:actiond_tool"),
+            executable = True,
+            cfg = "exec",
+        ),
     },
     provides = [RuntimeInfo],
 )

@@ -4,44 +4,57 @@ load("@rules_cc//cc:defs.bzl", "cc_library")
 
 _PAYLOADS = ["runtimes", "kernel", "initramfs"]
 
+def standalone_validation_action(ctx, binary, payloads, prefix):
+    """Registers the validation action of a standalone binary.
+
+    `actiond-tool check standalone` checks that `binary` parses and that each
+    section `<prefix><name>` holds exactly the bytes of `payloads[name]`, as
+    the digests section records.
+
+    Args:
+      ctx: the rule context, with an executable `_tool` (actiond-tool).
+      binary: the standalone binary File.
+      payloads: dict of payload name to File.
+      prefix: the section name prefix.
+
+    Returns:
+      The stamp File, for the `_validation` output group.
+    """
+    stamp = ctx.actions.declare_file(ctx.label.name + ".validation")
+    check = ctx.actions.args()
+    check.add_all(["check", "standalone", binary, "--prefix", prefix, "--stamp", stamp])
+    for name, f in sorted(payloads.items()):
+        check.add("--payload", "{}={}".format(name, f.path))
+    ctx.actions.run(
+        executable = ctx.executable._tool,
+        arguments = [check],
+        inputs = [binary] + payloads.values(),
+        outputs = [stamp],
+        mnemonic = "StandaloneValidation",
+        progress_message = "Validating %{input}",
+    )
+    return stamp
+
 def _standalone_binary_impl(ctx):
     binary = ctx.executable.binary
+    payloads = {name: getattr(ctx.file, name) for name in _PAYLOADS if getattr(ctx.file, name)}
     out = ctx.actions.declare_file(ctx.label.name)
     args = ctx.actions.args()
     args.add_all(["payload", "add", "--prefix", ctx.attr.section_prefix])
-    inputs = [binary]
-    for name in _PAYLOADS:
-        f = getattr(ctx.file, name)
-        if f:
-            args.add("--section", "{}={}".format(name, f.path))
-            inputs.append(f)
+    for name, f in payloads.items():
+        args.add("--section", "{}={}".format(name, f.path))
     args.add(binary)
     args.add(out)
     ctx.actions.run(
         executable = ctx.executable._tool,
         arguments = [args],
-        inputs = inputs,
+        inputs = [binary] + payloads.values(),
         outputs = [out],
         mnemonic = "StandaloneBinary",
         progress_message = "Embedding payloads into %{output}",
     )
 
-    # Validation: every section holds exactly its payload's bytes.
-    stamp = ctx.actions.declare_file(ctx.label.name + ".validation")
-    check = ctx.actions.args()
-    check.add_all(["check", "standalone", out, "--prefix", ctx.attr.section_prefix, "--stamp", stamp])
-    for name in _PAYLOADS:
-        f = getattr(ctx.file, name)
-        if f:
-            check.add("--payload", "{}={}".format(name, f.path))
-    ctx.actions.run(
-        executable = ctx.executable._tool,
-        arguments = [check],
-        inputs = inputs[1:] + [out],
-        outputs = [stamp],
-        mnemonic = "StandaloneValidation",
-        progress_message = "Validating %{input}",
-    )
+    stamp = standalone_validation_action(ctx, out, payloads, ctx.attr.section_prefix)
     runfiles = ctx.runfiles(files = [out]).merge(ctx.attr.binary[DefaultInfo].default_runfiles)
     return [
         DefaultInfo(executable = out, files = depset([out]), runfiles = runfiles),

@@ -12,6 +12,20 @@ vm_platform_transition = transition(
     outputs = ["//command_line_option:platforms"],
 )
 
+TargetArchInfo = provider(
+    doc = "The target CPU, as the rules name it: `x86_64` or `aarch64`.",
+    fields = {"arch": "str"},
+)
+
+def _target_arch_impl(ctx):
+    return [TargetArchInfo(arch = ctx.attr.arch)]
+
+target_arch = rule(
+    implementation = _target_arch_impl,
+    doc = "The target CPU of the configuration it is built in (`arch` is a select on it).",
+    attrs = {"arch": attr.string(mandatory = True)},
+)
+
 def _initramfs_impl(ctx):
     init = ctx.file.init
     entries = [{"type": "file", "path": ctx.attr.init_path, "source": init.path, "mode": 493}]
@@ -41,12 +55,33 @@ def _initramfs_impl(ctx):
         mnemonic = "Initramfs",
         progress_message = "Writing initramfs %{output}",
     )
-    return [DefaultInfo(files = depset([out]))]
+
+    # Validation: the archive parses, is root's, and init runs on the VM.
+    arch = ctx.attr._arch[0][TargetArchInfo].arch
+    stamp = ctx.actions.declare_file(ctx.label.name + ".validation")
+    check = ctx.actions.args()
+    check.add_all(["check", "initramfs", out, "--arch", arch, "--init", ctx.attr.init_path, "--stamp", stamp])
+    ctx.actions.run(
+        executable = ctx.executable._tool,
+        arguments = [check],
+        inputs = [out],
+        outputs = [stamp],
+        mnemonic = "InitramfsValidation",
+        progress_message = "Validating %{input}",
+    )
+    return [
+        DefaultInfo(files = depset([out])),
+        OutputGroupInfo(_validation = depset([stamp])),
+    ]
 
 initramfs = rule(
     implementation = _initramfs_impl,
     doc = """An initramfs: a cpio "newc" archive compressed with zstd, deterministic
 (sorted entries, sequential inode numbers, mtime/uid/gid 0).
+
+Its validation action (`--norun_validations` skips it) reads the written
+archive back: it parses, every entry is root's, and `init` is a static
+executable ELF of the platform's CPU.
 
 `init` is built for `platform` through a transition and must be linked
 statically (checked: a dynamic one fails the build). `files` are built for the
@@ -75,6 +110,7 @@ initramfs(
         "level": attr.int(default = 19, doc = "zstd level."),
         "platform": attr.label(default = Label("//platforms:linux_x86_64"), doc = "The VM's platform."),
         "symlinks": attr.string_dict(doc = "Path -> target."),
+        "_arch": attr.label(default = Label("//rules/private:target_arch"), cfg = vm_platform_transition),
         "_tool": attr.label(default = Label("//tools/cli:actiond_tool"), executable = True, cfg = "exec"),
     },
 )
@@ -96,17 +132,33 @@ def _vm_bundle_impl(ctx):
         mnemonic = "VmBundleManifest",
         progress_message = "Writing VM bundle manifest %{output}",
     )
+
+    # Validation: the manifest's names, sizes and sha256s are the files'.
+    stamp = ctx.actions.declare_file(ctx.label.name + ".validation")
+    check = ctx.actions.args()
+    check.add_all(["check", "bundle", manifest, "--stamp", stamp])
+    for name, f in sorted(files.items()):
+        check.add("--file", "{}={}".format(name, f.path))
+    ctx.actions.run(
+        executable = ctx.executable._tool,
+        arguments = [check],
+        inputs = [manifest] + files.values(),
+        outputs = [stamp],
+        mnemonic = "VmBundleValidation",
+        progress_message = "Validating %{input}",
+    )
     return [
         DefaultInfo(files = depset([manifest] + files.values())),
         VmBundleInfo(kernel = ctx.file.kernel, initramfs = ctx.file.initramfs, runtimes = runtimes, manifest = manifest),
-        OutputGroupInfo(manifest = depset([manifest])),
+        OutputGroupInfo(manifest = depset([manifest]), _validation = depset([stamp])),
     ]
 
 vm_bundle = rule(
     implementation = _vm_bundle_impl,
     doc = """A VM payload: the zstd kernel, the initramfs and the runtimes image, with
 `<name>.json` giving each one's file name, sha256 and size (also the
-`manifest` output group).
+`manifest` output group). Its validation action checks the manifest against
+the files.
 
 Example:
 

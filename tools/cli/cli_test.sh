@@ -32,6 +32,27 @@ echo '{"name": "glibc2.35", "arch": "x86_64", "debz": []}' >bad.json
 if "${emu[@]}" "${tool}" manifest check bad.json 2>err.txt; then fail "bad manifest accepted"; fi
 grep -q 'bad.json: unknown field `debz`' err.txt || fail "manifest error: $(cat err.txt)"
 
+# check bundle: a manifest from `digest` holds; a changed file, a missing or
+# an extra entry is named, and no stamp is written.
+printf kernel >k.bin
+printf initramfs >i.bin
+"${emu[@]}" "${tool}" digest --out bundle.json kernel=k.bin initramfs=i.bin
+"${emu[@]}" "${tool}" check bundle bundle.json --file kernel=k.bin --file initramfs=i.bin --stamp ok.stamp
+[[ -e ok.stamp ]] || fail "check bundle wrote no stamp"
+printf changed >i.bin
+if "${emu[@]}" "${tool}" check bundle bundle.json --file kernel=k.bin --file initramfs=i.bin --stamp bad.stamp 2>err.txt; then
+  fail "a changed bundle file passed"
+fi
+grep -q "bundle.json: the manifest matches the bundle's files: initramfs is recorded as .*, but i.bin is" err.txt \
+  || fail "check bundle: $(cat err.txt)"
+[[ ! -e bad.stamp ]] || fail "stamp written on failure"
+if "${emu[@]}" "${tool}" check bundle bundle.json --file kernel=k.bin 2>err.txt; then fail "an extra entry passed"; fi
+grep -q "initramfs is not a file of the bundle" err.txt || fail "check bundle extra: $(cat err.txt)"
+
+# check initramfs: not a cpio archive.
+if "${emu[@]}" "${tool}" check initramfs k.bin --arch x86_64 2>err.txt; then fail "garbage initramfs passed"; fi
+grep -q "k.bin: the cpio archive parses" err.txt || fail "check initramfs: $(cat err.txt)"
+
 # Usage errors exit 2.
 set +e
 "${emu[@]}" "${tool}" zstd 2>/dev/null

@@ -13,10 +13,25 @@ and aarch64's loader directly in /lib. zstd needs Python 3.14's tarfile.
 
 import io
 import os
+import struct
 import sys
 import tarfile
 
-LOADER = b"\x7fELF synthetic loader\n"
+# e_machine of each architecture.
+MACHINES = {"x86_64-linux-gnu": 62, "aarch64-linux-gnu": 183}
+
+
+def loader(triplet):
+    """A minimal ELF64 shared-object header of the triplet's machine: what
+    the runtime validation reads of a loader (it is never run)."""
+    header = b"\x7fELF" + bytes([2, 1, 1]) + bytes(9)
+    header += struct.pack("<HHIQQQIHHHHHH", 3, MACHINES[triplet], 1, 0, 0, 0, 0, 64, 0, 0, 64, 0, 0)
+    return header + b"synthetic loader\n"
+
+
+def libc(version):
+    """libc.so.6 with glibc's banner, which names the release."""
+    return f"GNU C Library (synthetic) stable release version {version}.\n".encode()
 
 
 def tar_bytes(entries, compression):
@@ -73,36 +88,36 @@ def control(package, version, arch):
     return f"Package: {package}\nVersion: {version}\nArchitecture: {arch}\nMaintainer: test\nDescription: synthetic\n"
 
 
-def jammy_like(triplet, loader):
+def jammy_like(triplet, loader_name, version):
     """focal/jammy: /lib/<triplet>, /lib64 -> absolute link, docs and gconv to strip."""
     return dirs(f"lib/{triplet}", "lib64", f"usr/lib/{triplet}/gconv", "usr/share/doc/libc6", "etc/ld.so.conf.d") + [
-        (f"lib/{triplet}/{loader}", "exe", LOADER),
-        (f"lib/{triplet}/libc.so.6", "exe", b"libc\n"),
-        ("lib64/" + loader, "symlink", f"/lib/{triplet}/{loader}"),
+        (f"lib/{triplet}/{loader_name}", "exe", loader(triplet)),
+        (f"lib/{triplet}/libc.so.6", "exe", libc(version)),
+        ("lib64/" + loader_name, "symlink", f"/lib/{triplet}/{loader_name}"),
         (f"usr/lib/{triplet}/gconv/UTF-16.so", "file", b"gconv\n"),
         ("usr/share/doc/libc6/copyright", "file", b"copyright\n"),
         (f"etc/ld.so.conf.d/{triplet}.conf", "file", f"/lib/{triplet}\n".encode()),
     ]
 
 
-def noble_like(triplet, loader):
+def noble_like(triplet, loader_name, version):
     """noble: usrmerged /usr/lib/<triplet>, /usr/lib64 -> relative link."""
     return dirs(f"usr/lib/{triplet}/gconv", "usr/lib64", "usr/share/locale/de") + [
-        (f"usr/lib/{triplet}/{loader}", "exe", LOADER),
-        (f"usr/lib/{triplet}/libc.so.6", "exe", b"libc\n"),
+        (f"usr/lib/{triplet}/{loader_name}", "exe", loader(triplet)),
+        (f"usr/lib/{triplet}/libc.so.6", "exe", libc(version)),
         (f"usr/lib/{triplet}/libm.so.6", "symlink", "libc.so.6"),
         (f"usr/lib/{triplet}/gconv/UTF-16.so", "file", b"gconv\n"),
-        ("usr/lib64/" + loader, "symlink", f"../lib/{triplet}/{loader}"),
+        ("usr/lib64/" + loader_name, "symlink", f"../lib/{triplet}/{loader_name}"),
         ("usr/share/locale/de/libc.mo", "file", b"mo\n"),
     ]
 
 
-def aarch64_like():
+def aarch64_like(version):
     """arm64 focal/jammy: the loader link directly in /lib."""
     t = "aarch64-linux-gnu"
     return dirs(f"lib/{t}") + [
-        (f"lib/{t}/ld-linux-aarch64.so.1", "exe", LOADER),
-        (f"lib/{t}/libc.so.6", "exe", b"libc\n"),
+        (f"lib/{t}/ld-linux-aarch64.so.1", "exe", loader(t)),
+        (f"lib/{t}/libc.so.6", "exe", libc(version)),
         ("lib/ld-linux-aarch64.so.1", "symlink", f"{t}/ld-linux-aarch64.so.1"),
     ]
 
@@ -117,8 +132,8 @@ def write_bad(out):
     no_data += ar_member("control.tar.gz", tar_bytes([("control", "file", good_control.encode())], "gz"))
     with open(f"{out}/no_data.deb", "wb") as f:
         f.write(no_data)
-    write_deb(f"{out}/bz2.deb", good_control, jammy_like(*x86), "gz", data_member="data.tar.bz2")
-    write_deb(f"{out}/libc6_8.1-1_amd64.deb", good_control, jammy_like(*x86), "gz")
+    write_deb(f"{out}/bz2.deb", good_control, jammy_like(*x86, "8.1"), "gz", data_member="data.tar.bz2")
+    write_deb(f"{out}/libc6_8.1-1_amd64.deb", good_control, jammy_like(*x86, "8.1"), "gz")
 
 
 def main():
@@ -129,9 +144,9 @@ def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     x86 = ("x86_64-linux-gnu", "ld-linux-x86-64.so.2")
-    write_deb(f"{out}/libc6_8.1-1_amd64.deb", control("libc6", "8.1-1", "amd64"), jammy_like(*x86), "xz")
-    write_deb(f"{out}/libc6_8.2-1_amd64.deb", control("libc6", "8.2-1", "amd64"), noble_like(*x86), "zst")
-    write_deb(f"{out}/libc6_8.3-1_arm64.deb", control("libc6", "8.3-1", "arm64"), aarch64_like(), "gz")
+    write_deb(f"{out}/libc6_8.1-1_amd64.deb", control("libc6", "8.1-1", "amd64"), jammy_like(*x86, "8.1"), "xz")
+    write_deb(f"{out}/libc6_8.2-1_amd64.deb", control("libc6", "8.2-1", "amd64"), noble_like(*x86, "8.2"), "zst")
+    write_deb(f"{out}/libc6_8.3-1_arm64.deb", control("libc6", "8.3-1", "arm64"), aarch64_like("8.3"), "gz")
     # A companion package unpacked over a runtime.
     write_deb(
         f"{out}/zlib1g_1.0-1_amd64.deb",

@@ -12,6 +12,8 @@ use std::io::{Read, Seek, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod check;
+
 #[derive(Parser)]
 #[command(name = "actiond-tool", version, about, long_about = None)]
 struct Cli {
@@ -150,7 +152,7 @@ enum PayloadCommand {
 }
 
 #[derive(Subcommand)]
-enum CheckCommand {
+pub(crate) enum CheckCommand {
     /// A SquashFS image: it parses, every entry is root's, it matches its
     /// spec, and each runtime's manifest mounts, interpreters and glibc hold.
     ///
@@ -162,6 +164,48 @@ enum CheckCommand {
         /// The sqfs_pack spec the image was made from.
         #[arg(long)]
         spec: Option<PathBuf>,
+        /// Write this empty file when every check passes.
+        #[arg(long)]
+        stamp: Option<PathBuf>,
+    },
+    /// A runtime, before any image holds it: the spec of an image of it
+    /// alone (its .debs, symlinks and manifest), whose runtime is checked as
+    /// `check image` checks runtimes.
+    ///
+    /// Example: actiond-tool check runtime --spec glibc2.35_x86_64.spec.json --stamp ok
+    Runtime {
+        /// An sqfs_pack spec; its sources are relative to the current directory.
+        #[arg(long)]
+        spec: PathBuf,
+        /// Write this empty file when every check passes.
+        #[arg(long)]
+        stamp: Option<PathBuf>,
+    },
+    /// An initramfs (cpio newc, zstd or not): it parses to its trailer,
+    /// every entry is root's, and its init is a static executable ELF of ARCH.
+    ///
+    /// Example: actiond-tool check initramfs initramfs.cpio.zst --arch x86_64
+    Initramfs {
+        archive: PathBuf,
+        /// The VM's architecture: x86_64 or aarch64.
+        #[arg(long)]
+        arch: runtime_manifest::Arch,
+        /// The init program's path in the archive.
+        #[arg(long, default_value = "init")]
+        init: String,
+        /// Write this empty file when every check passes.
+        #[arg(long)]
+        stamp: Option<PathBuf>,
+    },
+    /// A VM bundle's manifest (from `digest`): it names exactly the given
+    /// files, with their file names, sizes and sha256s.
+    ///
+    /// Example: actiond-tool check bundle vm_bundle.json --file kernel=vmlinuz.zst --file initramfs=initramfs.cpio.zst
+    Bundle {
+        manifest: PathBuf,
+        /// NAME=FILE, one per file of the bundle.
+        #[arg(long = "file", required = true)]
+        files: Vec<String>,
         /// Write this empty file when every check passes.
         #[arg(long)]
         stamp: Option<PathBuf>,
@@ -316,27 +360,7 @@ fn run(cli: Cli) -> Result<()> {
                     .with_context(|| format!("{}", manifest.display()))?;
             }
         }
-        Command::Check(CheckCommand::Image { image, spec, stamp }) => {
-            let opened = image_check::Image::open(&image)?;
-            opened.check_owners()?;
-            if let Some(spec) = spec {
-                let parsed = sqfs_pack::Spec::read(&spec)?;
-                let tree = sqfs_pack::build_tree(&parsed, std::path::Path::new("."), 1)
-                    .with_context(|| format!("{}: reading the spec's sources", spec.display()))?;
-                opened.check_spec(&tree)?;
-            }
-            opened.check_runtimes()?;
-            write_stamp(stamp)?;
-        }
-        Command::Check(CheckCommand::Standalone {
-            binary,
-            payloads,
-            prefix,
-            stamp,
-        }) => {
-            check_standalone(&binary, &payloads, prefix)?;
-            write_stamp(stamp)?;
-        }
+        Command::Check(command) => check::run(command)?,
         Command::Runtime(RuntimeCommand::Run(args)) => {
             let status = run_in_runtime(args).unwrap_or_else(|err| {
                 report(&err, verbose);
@@ -482,15 +506,8 @@ fn run(cli: Cli) -> Result<()> {
     Ok(())
 }
 
-fn write_stamp(stamp: Option<PathBuf>) -> Result<()> {
-    if let Some(stamp) = stamp {
-        atomic_file::AtomicFile::create(&stamp)?.commit()?;
-    }
-    Ok(())
-}
-
 /// The sha256 (hex) and the size of what `reader` gives.
-fn sha256_hex(mut reader: impl Read) -> std::io::Result<(String, u64)> {
+pub(crate) fn sha256_hex(mut reader: impl Read) -> std::io::Result<(String, u64)> {
     let mut hasher = sha2::Sha256::new();
     let size = std::io::copy(&mut reader, &mut hasher)?;
     let hex = hasher
@@ -501,58 +518,9 @@ fn sha256_hex(mut reader: impl Read) -> std::io::Result<(String, u64)> {
     Ok((hex, size))
 }
 
-fn file_sha256(path: &str) -> Result<(String, u64)> {
+pub(crate) fn file_sha256(path: &str) -> Result<(String, u64)> {
     let file = File::open(path).with_context(|| format!("{path}: cannot open"))?;
     sha256_hex(file).with_context(|| format!("{path}: cannot read"))
-}
-
-/// Every payload section of `binary` holds exactly its file's bytes, and the
-/// digests section records their sha256.
-fn check_standalone(binary: &std::path::Path, payloads: &[String], prefix: String) -> Result<()> {
-    let at = |check: &str| format!("{}: {check}", binary.display());
-    let data =
-        std::fs::read(binary).with_context(|| format!("{}: cannot read", binary.display()))?;
-    let names = embedded_payload::Names {
-        elf_prefix: prefix,
-        ..Default::default()
-    };
-    let found =
-        embedded_payload::find(&data[..], &names).with_context(|| at("the binary parses"))?;
-    let recorded = embedded_payload::recorded_digests(&data[..], &found)
-        .with_context(|| at("the digests section parses"))?;
-    for spec in payloads {
-        let (name, file) = spec
-            .split_once('=')
-            .with_context(|| format!("--payload {spec}: expected NAME=FILE"))?;
-        let (want, _) = file_sha256(file)?;
-        let section = found
-            .iter()
-            .find(|p| p.name == name)
-            .with_context(|| at(&format!("every payload is embedded: no section for {name}")))?;
-        let bytes = usize::try_from(section.offset)
-            .ok()
-            .zip(usize::try_from(section.size).ok())
-            .and_then(|(o, n)| data.get(o..o.checked_add(n)?))
-            .with_context(|| at(&format!("section {name} lies past the end of the file")))?;
-        let (have, _) = sha256_hex(bytes)?;
-        if have != want {
-            anyhow::bail!(
-                "{}",
-                at(&format!(
-                    "each section holds its payload: {name} has sha256 {have}, {file} has {want}"
-                ))
-            );
-        }
-        if recorded.get(name).is_some_and(|r| *r != want) {
-            anyhow::bail!(
-                "{}",
-                at(&format!(
-                    "the digests section records another sha256 for {name}"
-                ))
-            );
-        }
-    }
-    Ok(())
 }
 
 fn run_in_runtime(args: RunArgs) -> Result<std::process::ExitStatus> {

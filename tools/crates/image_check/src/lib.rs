@@ -10,29 +10,40 @@
 //!    every interpreter resolves to an ELF of the manifest's arch; and the
 //!    `libc.so.6` under its mounts is the glibc the name declares.
 //!
-//! Errors name the check and the offending entry.
+//! Check 4 also runs on a spec's tree before any image is made
+//! ([`check_runtime_tree`]): the validation of a runtime repository.
+//!
+//! Errors name the artifact, the check and the offending entry.
 
 use backhand::{FilesystemReader, InnerNode, SquashfsFileReader};
 use runtime_manifest::{glibc_version, Arch, RuntimeManifest};
 use sha2::{Digest, Sha256};
+use sqfs_pack::tree::{Content, Node};
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{image}: {check}: {message}")]
+    #[error("{artifact}: {check}: {message}")]
     Check {
-        image: String,
+        artifact: String,
         check: &'static str,
         message: String,
     },
 }
 
-/// One image entry, by path relative to the image root ("" is the root).
+/// Where a file's bytes are: in an image, or in a spec's tree.
+#[derive(Clone, Copy)]
+enum Bytes<'a> {
+    Image(&'a FilesystemReader<'static>, &'a SquashfsFileReader),
+    Spec(&'a Content),
+}
+
+/// One entry, by path relative to the top ("" is the top).
 enum Kind<'a> {
     Dir,
-    File(&'a SquashfsFileReader),
+    File(Bytes<'a>),
     Symlink(String),
     Other(&'static str),
 }
@@ -42,18 +53,24 @@ struct Entry<'a> {
     mode: u16,
 }
 
-/// An opened image.
-pub struct Image<'b> {
-    name: String,
-    reader: FilesystemReader<'b>,
+/// The entries of the tree being checked, and what reads their bytes.
+struct Listing<'a> {
+    name: &'a str,
+    entries: BTreeMap<String, Entry<'a>>,
 }
 
-impl<'b> Image<'b> {
+/// An opened image.
+pub struct Image {
+    name: String,
+    reader: FilesystemReader<'static>,
+}
+
+impl Image {
     /// Opens and parses the image at `path`.
     pub fn open(path: &Path) -> Result<Self, Error> {
         let name = path.display().to_string();
         let fail = |message: String| Error::Check {
-            image: name.clone(),
+            artifact: name.clone(),
             check: "the image parses",
             message,
         };
@@ -63,16 +80,9 @@ impl<'b> Image<'b> {
         Ok(Self { name, reader })
     }
 
-    fn fail(&self, check: &'static str, message: String) -> Error {
-        Error::Check {
-            image: self.name.clone(),
-            check,
-            message,
-        }
-    }
-
-    fn entries(&self) -> BTreeMap<String, Entry<'_>> {
-        self.reader
+    fn listing(&self) -> Listing<'_> {
+        let entries = self
+            .reader
             .files()
             .map(|node| {
                 let path = node
@@ -82,7 +92,7 @@ impl<'b> Image<'b> {
                     .to_owned();
                 let kind = match &node.inner {
                     InnerNode::Dir(_) => Kind::Dir,
-                    InnerNode::File(f) => Kind::File(f),
+                    InnerNode::File(f) => Kind::File(Bytes::Image(&self.reader, f)),
                     InnerNode::Symlink(s) => Kind::Symlink(s.link.to_string_lossy().into_owned()),
                     InnerNode::CharacterDevice(_) => Kind::Other("a character device"),
                     InnerNode::BlockDevice(_) => Kind::Other("a block device"),
@@ -92,24 +102,18 @@ impl<'b> Image<'b> {
                 let mode = node.header.permissions & 0o7777;
                 (path, Entry { kind, mode })
             })
-            .collect()
-    }
-
-    fn read(&self, file: &SquashfsFileReader, path: &str) -> Result<Vec<u8>, Error> {
-        let mut data = Vec::with_capacity(file.file_len());
-        self.reader
-            .file(file)
-            .reader()
-            .read_to_end(&mut data)
-            .map_err(|e| self.fail("the image parses", format!("{path}: cannot read: {e}")))?;
-        Ok(data)
+            .collect();
+        Listing {
+            name: &self.name,
+            entries,
+        }
     }
 
     /// Check 2: every entry is owned by uid 0 and gid 0.
     pub fn check_owners(&self) -> Result<(), Error> {
         for node in self.reader.files() {
             if node.header.uid != 0 || node.header.gid != 0 {
-                return Err(self.fail(
+                return Err(self.listing().fail(
                     "every entry is owned by root",
                     format!(
                         "{} is owned by {}:{}",
@@ -125,18 +129,18 @@ impl<'b> Image<'b> {
 
     /// Check 3: the image holds exactly the tree the spec gives.
     pub fn check_spec(&self, expected: &sqfs_pack::Tree) -> Result<(), Error> {
-        use sqfs_pack::tree::Node;
         const CHECK: &str = "the listing matches the spec";
-        let entries = self.entries();
+        let listing = self.listing();
+        let entries = &listing.entries;
         for (path, item) in &expected.items {
             let entry = entries.get(path.as_str()).ok_or_else(|| {
                 let from = match item.origin.as_str() {
                     "" => "a parent directory".to_owned(),
                     origin => format!("from {origin}"),
                 };
-                self.fail(CHECK, format!("{path} ({from}) is missing"))
+                listing.fail(CHECK, format!("{path} ({from}) is missing"))
             })?;
-            let differs = |what: String| self.fail(CHECK, format!("{path}: {what}"));
+            let differs = |what: String| listing.fail(CHECK, format!("{path}: {what}"));
             match (&item.node, &entry.kind) {
                 (Node::Dir { mode }, Kind::Dir) | (Node::File { mode, .. }, Kind::File(_))
                     if *mode != entry.mode =>
@@ -151,7 +155,7 @@ impl<'b> Image<'b> {
                     let want = content
                         .read()
                         .map_err(|e| differs(format!("cannot read its source: {e}")))?;
-                    let have = self.read(file, path)?;
+                    let have = listing.read(*file, path)?;
                     if Sha256::digest(&have) != Sha256::digest(&*want) {
                         return Err(differs(format!(
                             "its {} bytes differ from the spec's {} bytes (from {})",
@@ -182,7 +186,7 @@ impl<'b> Image<'b> {
             .keys()
             .find(|p| !p.is_empty() && !expected.items.contains_key(p.as_str()))
         {
-            return Err(self.fail(CHECK, format!("{extra} is not in the spec")));
+            return Err(listing.fail(CHECK, format!("{extra} is not in the spec")));
         }
         Ok(())
     }
@@ -190,20 +194,84 @@ impl<'b> Image<'b> {
     /// Check 4: each runtime's manifest, mounts, interpreters and glibc.
     /// Returns the runtimes checked, as `name/arch`.
     pub fn check_runtimes(&self) -> Result<Vec<String>, Error> {
+        self.listing().check_runtimes()
+    }
+}
+
+/// Check 4 on a spec's tree, named `name` in errors: the runtimes an image
+/// of that spec would hold. Fails if it holds none.
+pub fn check_runtime_tree(name: &str, tree: &sqfs_pack::Tree) -> Result<Vec<String>, Error> {
+    let entries = tree
+        .items
+        .iter()
+        .map(|(path, item)| {
+            let (kind, mode) = match &item.node {
+                Node::Dir { mode } => (Kind::Dir, *mode),
+                Node::File { mode, content } => (Kind::File(Bytes::Spec(content)), *mode),
+                Node::Symlink { target } => (
+                    Kind::Symlink(String::from_utf8_lossy(target).into_owned()),
+                    0o777,
+                ),
+            };
+            (path.clone(), Entry { kind, mode })
+        })
+        .collect();
+    let listing = Listing { name, entries };
+    let checked = listing.check_runtimes()?;
+    if checked.is_empty() {
+        return Err(listing.fail(
+            "the runtime's manifest holds",
+            "no libc/<name>/<arch>/runtime_manifest.json".into(),
+        ));
+    }
+    Ok(checked)
+}
+
+impl Listing<'_> {
+    fn fail(&self, check: &'static str, message: String) -> Error {
+        Error::Check {
+            artifact: self.name.to_owned(),
+            check,
+            message,
+        }
+    }
+
+    fn read(&self, bytes: Bytes<'_>, path: &str) -> Result<Vec<u8>, Error> {
+        let cannot =
+            |e: std::io::Error| self.fail("the image parses", format!("{path}: cannot read: {e}"));
+        match bytes {
+            Bytes::Image(reader, file) => {
+                let mut data = Vec::with_capacity(file.file_len());
+                reader
+                    .file(file)
+                    .reader()
+                    .read_to_end(&mut data)
+                    .map_err(cannot)?;
+                Ok(data)
+            }
+            Bytes::Spec(content) => Ok(content.read().map_err(cannot)?.to_vec()),
+        }
+    }
+
+    /// The file at `path`, read; `check` and `what` name it in errors.
+    fn read_file(&self, path: &str, check: &'static str, what: &str) -> Result<Vec<u8>, Error> {
+        match self.entries.get(path).map(|e| &e.kind) {
+            Some(Kind::File(bytes)) => self.read(*bytes, path),
+            _ => Err(self.fail(check, format!("{what} is not a file"))),
+        }
+    }
+
+    fn check_runtimes(&self) -> Result<Vec<String>, Error> {
         const CHECK: &str = "the runtime's manifest holds";
-        let entries = self.entries();
         let mut checked = Vec::new();
-        for (path, entry) in &entries {
+        for path in self.entries.keys() {
             let parts: Vec<&str> = path.split('/').collect();
             let ["libc", name, arch, "runtime_manifest.json"] = parts[..] else {
                 continue;
             };
-            let Kind::File(file) = entry.kind else {
-                return Err(self.fail(CHECK, format!("{path} is not a file")));
-            };
             let fail = |message: String| self.fail(CHECK, format!("{path}: {message}"));
-            let text =
-                String::from_utf8(self.read(file, path)?).map_err(|_| fail("not UTF-8".into()))?;
+            let text = String::from_utf8(self.read_file(path, CHECK, path)?)
+                .map_err(|_| fail("not UTF-8".into()))?;
             let manifest = RuntimeManifest::from_json(&text).map_err(|e| fail(e.to_string()))?;
             if manifest.name != name || manifest.arch.as_str() != arch {
                 return Err(fail(format!(
@@ -212,7 +280,7 @@ impl<'b> Image<'b> {
                 )));
             }
             let root = format!("libc/{name}/{arch}/root");
-            let resolve = |p: &str| resolve(&entries, &root, p);
+            let resolve = |p: &str| resolve(&self.entries, &root, p);
             for m in &manifest.mounts {
                 resolve(&m.source).map_err(|e| {
                     self.fail(
@@ -225,16 +293,8 @@ impl<'b> Image<'b> {
                 let check = "every interpreter is an ELF of the manifest's arch";
                 let at = resolve(interp)
                     .map_err(|e| self.fail(check, format!("{path}: interpreter {interp}: {e}")))?;
-                let Some(Entry {
-                    kind: Kind::File(f),
-                    ..
-                }) = entries.get(&at)
-                else {
-                    return Err(
-                        self.fail(check, format!("{path}: interpreter {interp} is not a file"))
-                    );
-                };
-                let machine = elf_arch(&self.read(f, &at)?);
+                let data = self.read_file(&at, check, &format!("{path}: interpreter {interp}"))?;
+                let machine = elf_arch(&data);
                 if machine != Some(manifest.arch) {
                     return Err(self.fail(
                         check,
@@ -246,7 +306,7 @@ impl<'b> Image<'b> {
                     ));
                 }
             }
-            self.check_glibc_version(&entries, &manifest, &root, path)?;
+            self.check_glibc_version(&manifest, &root, path)?;
             checked.push(format!("{name}/{arch}"));
         }
         Ok(checked)
@@ -254,7 +314,6 @@ impl<'b> Image<'b> {
 
     fn check_glibc_version(
         &self,
-        entries: &BTreeMap<String, Entry<'_>>,
         manifest: &RuntimeManifest,
         root: &str,
         path: &str,
@@ -269,16 +328,9 @@ impl<'b> Image<'b> {
         let libc = manifest
             .mounts
             .iter()
-            .find_map(|m| resolve(entries, root, &format!("{}/libc.so.6", m.source)).ok())
+            .find_map(|m| resolve(&self.entries, root, &format!("{}/libc.so.6", m.source)).ok())
             .ok_or_else(|| self.fail(CHECK, format!("{path}: no libc.so.6 under its mounts")))?;
-        let Some(Entry {
-            kind: Kind::File(f),
-            ..
-        }) = entries.get(&libc)
-        else {
-            return Err(self.fail(CHECK, format!("{libc} is not a file")));
-        };
-        let data = self.read(f, &libc)?;
+        let data = self.read_file(&libc, CHECK, &libc)?;
         let found = release_version(&data)
             .ok_or_else(|| self.fail(CHECK, format!("{libc}: no \"release version\" string")))?;
         if found != format!("{major}.{minor}") {
@@ -303,8 +355,7 @@ fn kind_name(kind: &Kind) -> &'static str {
     }
 }
 
-fn node_name(node: &sqfs_pack::tree::Node) -> &'static str {
-    use sqfs_pack::tree::Node;
+fn node_name(node: &Node) -> &'static str {
     match node {
         Node::Dir { .. } => "a directory",
         Node::File { .. } => "a file",
@@ -363,7 +414,6 @@ fn resolve(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sqfs_pack::tree::{Content, Node};
     use std::sync::Arc;
 
     /// A minimal ELF64 header for `machine` (62 x86_64, 183 aarch64).
@@ -585,6 +635,34 @@ mod tests {
             .to_string();
         assert!(
             err.contains("every entry is owned by root: /etc/passwd is owned by 1000:0"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_spec_tree_is_checked_before_any_image() {
+        let sound = check_runtime_tree("rt.spec.json", &runtime_tree(|_| {}));
+        assert_eq!(sound.unwrap(), ["glibc2.35/x86_64"]);
+        let err = check_runtime_tree(
+            "rt.spec.json",
+            &runtime_tree(|t| {
+                let path = "libc/glibc2.35/x86_64/root/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2";
+                t.items.remove(path);
+                file(t, path, b"#!/bin/sh\n".to_vec());
+            }),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("rt.spec.json: every interpreter is an ELF of the manifest's arch"),
+            "{err}"
+        );
+        assert!(err.contains("is not an ELF executable"), "{err}");
+        let err = check_runtime_tree("empty.json", &sqfs_pack::Tree::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("no libc/<name>/<arch>/runtime_manifest.json"),
             "{err}"
         );
     }

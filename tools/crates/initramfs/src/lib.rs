@@ -15,6 +15,8 @@
 //! ]}
 //! ```
 
+pub mod check;
+
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::Write;

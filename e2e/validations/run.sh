@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The validation actions fire: each broken artifact of
+# //rules/tests/validations fails `bazel build` with its check's message,
+# naming the artifact and the offending entry, and builds with
+# --norun_validations, which skips the checks.
+#
+# Usage: e2e/validations/run.sh   (from anywhere; uses this workspace)
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+pkg=//rules/tests/validations
+
+passed=0 failed=0
+# case TARGET MESSAGE...: the build fails with every MESSAGE (fixed strings).
+case_() {
+  local target=$1 out want
+  shift
+  if out=$(./bazelw build "${pkg}:${target}" 2>&1); then
+    echo "FAIL ${target}: the build succeeded"
+    failed=$((failed + 1))
+    return
+  fi
+  for want in "$@"; do
+    if ! grep -qF -- "${want}" <<<"${out}"; then
+      echo "FAIL ${target}: no '${want}' in:"
+      grep -E 'ERROR|actiond-tool' <<<"${out}" | tail -n 5
+      failed=$((failed + 1))
+      return
+    fi
+  done
+  local message
+  message=$(grep -m1 -F -- "$1" <<<"${out}" | cut -c1-240)
+  if ! out=$(./bazelw build --norun_validations "${pkg}:${target}" 2>&1); then
+    echo "FAIL ${target}: --norun_validations did not skip the check:"
+    tail -n 5 <<<"${out}"
+    failed=$((failed + 1))
+    return
+  fi
+  echo "ok   ${target}: ${message}"
+  passed=$((passed + 1))
+}
+
+case_ runtime_missing_interpreter \
+  "runtime_missing_interpreter.check.json: every interpreter is an ELF of the manifest's arch" \
+  "interpreter /lib64/ld-missing.so.2" "does not exist"
+case_ runtime_wrong_version \
+  "runtime_wrong_version.check.json: glibc's version matches the runtime's name" \
+  "libc/glibc2.31/x86_64/root/lib/x86_64-linux-gnu/libc.so.6 is glibc 2.35, but the runtime is named glibc2.31"
+case_ image_non_root \
+  "non_root.sqfs: every entry is owned by root: /etc/passwd is owned by 1000:1000"
+case_ standalone_tampered \
+  "tampered: each section holds its payload: runtimes has sha256"
+case_ initramfs_wrong_arch \
+  "initramfs_wrong_arch.cpio.zst: init is a static executable of the VM's arch: init is an ELF for Aarch64, the VM is x86_64"
+
+echo "validations: ${passed} checks fire as expected, ${failed} not"
+[[ ${failed} -eq 0 ]]
