@@ -25,6 +25,7 @@ packages=(
   bazel-skylib
   bazel-rules-shell
   bazel-rules-rust
+  bazel-stardoc
   gcc
   libc6-dev
   zlib1g-dev

@@ -4,7 +4,26 @@ RuntimeInfo = provider(
     doc = """A glibc runtime: the .debs it is made of and how an executor mounts it.
 
 The .debs are the source of truth: image packers read them directly. The
-extracted tree of the runtime's repository is for inspection and for tests.""",
+extracted tree of the runtime's repository is for inspection and for tests.
+
+Example: a rule that lists the runtimes it is given.
+
+```starlark
+load("@rules_actiond//rules:providers.bzl", "RuntimeInfo")
+
+def _runtime_names_impl(ctx):
+    out = ctx.actions.declare_file(ctx.label.name + ".txt")
+    ctx.actions.write(out, "".join([
+        "{} {} {}\\n".format(r[RuntimeInfo].name, r[RuntimeInfo].arch, r[RuntimeInfo].manifest.path)
+        for r in ctx.attr.runtimes
+    ]))
+    return [DefaultInfo(files = depset([out]))]
+
+runtime_names = rule(
+    implementation = _runtime_names_impl,
+    attrs = {"runtimes": attr.label_list(providers = [RuntimeInfo])},
+)
+```""",
     fields = {
         "name": "str: the runtime's name, `glibc<major>.<minor>`, e.g. `glibc2.35`.",
         "arch": "str: `x86_64` or `aarch64`.",
@@ -19,7 +38,18 @@ extracted tree of the runtime's repository is for inspection and for tests.""",
 )
 
 SquashfsInfo = provider(
-    doc = "A SquashFS image made by `sqfs_image` or `runtime_squashfs`.",
+    doc = """A SquashFS image made by `sqfs_image` or `runtime_squashfs`.
+
+Example: the image and its spec, from a rule's attribute.
+
+```starlark
+load("@rules_actiond//rules:providers.bzl", "SquashfsInfo")
+
+def _impl(ctx):
+    info = ctx.attr.image[SquashfsInfo]
+    runtimes = ["{}/{}".format(r.name, r.arch) for r in info.runtimes]
+    ...  # info.image: the .sqfs File; info.spec: what it was packed from
+```""",
     fields = {
         "image": "File: the image.",
         "spec": "File: the sqfs_pack spec it was made from (paths relative to the execroot).",
@@ -28,7 +58,18 @@ SquashfsInfo = provider(
 )
 
 VmBundleInfo = provider(
-    doc = "A VM payload: kernel, initramfs and runtimes image, with a manifest of their sha256s.",
+    doc = """A VM payload: kernel, initramfs and runtimes image, with a manifest of their sha256s.
+
+Example: a test rule that boots the bundle it is given.
+
+```starlark
+load("@rules_actiond//rules:providers.bzl", "VmBundleInfo")
+
+def _impl(ctx):
+    bundle = ctx.attr.bundle[VmBundleInfo]
+    files = [bundle.kernel, bundle.initramfs, bundle.runtimes, bundle.manifest]
+    ...  # e.g. qemu -kernel bundle.kernel -initrd bundle.initramfs
+```""",
     fields = {
         "kernel": "File: the zstd-compressed kernel.",
         "initramfs": "File: the initramfs (cpio newc, zstd).",

@@ -21,6 +21,19 @@ def validate_libc(libc):
 def libc_exec_properties(libc, exec_properties = {}):
     """The exec_properties that ask an executor for the runtime `libc`.
 
+    Example: one target's actions inside glibc 2.35, whatever the platform.
+
+    ```starlark
+    load("@rules_actiond//rules:platforms.bzl", "libc_exec_properties")
+
+    genrule(
+        name = "report",
+        outs = ["report.txt"],
+        cmd = "uname -a >$@",
+        exec_properties = libc_exec_properties("glibc2.35", {"Pool": "default"}),
+    )
+    ```
+
     Args:
       libc: a runtime name such as `glibc2.35`.
       exec_properties: other properties to keep; a `libc` key among them is an error.

@@ -89,8 +89,26 @@ fn summary(out: &Path, expected: usize, digests: &[PathBuf]) -> Result<()> {
     std::fs::write(out, json).with_context(|| format!("{}: cannot write", out.display()))
 }
 
+const USAGE: &str = "usage: stress_action fill DIR COUNT SEED | digest OUT INPUT... | summary OUT EXPECTED DIGEST...";
+
+const HELP: &str = "\
+The stress workload's action tool: fills directories, digests inputs, and
+checks the digests' total.
+
+Usage:
+  stress_action fill DIR COUNT SEED        write COUNT files into DIR
+  stress_action digest OUT INPUT...        hash files and directories into OUT
+  stress_action summary OUT EXPECTED DIGEST...
+                                           check that the digests read EXPECTED
+                                           files, and combine them into OUT (JSON)
+
+Example:
+  stress_action fill out/dir 32 group0 && stress_action digest d.txt out/dir
+
+Exit codes: 0 success, 1 failure (one line naming the file and the reason),
+2 usage error.";
+
 fn run(args: &[String]) -> Result<()> {
-    let usage = "usage: stress_action fill DIR COUNT SEED | digest OUT INPUT... | summary OUT EXPECTED DIGEST...";
     let paths = |s: &[String]| s.iter().map(PathBuf::from).collect::<Vec<_>>();
     let number = |s: &str| {
         s.parse::<usize>()
@@ -102,12 +120,27 @@ fn run(args: &[String]) -> Result<()> {
         [cmd, out, expected, digests @ ..] if cmd == "summary" => {
             summary(Path::new(out), number(expected)?, &paths(digests))
         }
-        _ => bail!("{usage}"),
+        _ => bail!("{USAGE}"),
     }
 }
 
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("--help" | "-h") => {
+            println!("{HELP}");
+            return std::process::ExitCode::SUCCESS;
+        }
+        Some("--version" | "-V") => {
+            println!("stress_action {}", env!("CARGO_PKG_VERSION"));
+            return std::process::ExitCode::SUCCESS;
+        }
+        Some("fill" | "digest" | "summary") => {}
+        _ => {
+            eprintln!("{USAGE}");
+            return std::process::ExitCode::from(2);
+        }
+    }
     match run(&args) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {

@@ -4,6 +4,18 @@
 //! `none`. Exit codes: 0 done, 1 failure, 2 usage.
 
 use embedded_payload::{extract_all, Names};
+
+const HELP: &str = "\
+Extracts the payloads embedded in this executable below ROOT, once: each to
+ROOT/embedded/<name>-<sha256>, printing name, path and outcome (Extracted,
+Cached or Verified), or `none`.
+
+Usage: self_extract ROOT
+
+Example: self_extract /var/lib/actiond
+
+Exit codes: 0 done, 1 failure (one line naming the file and the reason),
+2 usage error.";
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -23,6 +35,17 @@ fn main() -> ExitCode {
         eprintln!("usage: self_extract ROOT");
         return ExitCode::from(2);
     };
+    match root.to_str() {
+        Some("--help" | "-h") => {
+            println!("{HELP}");
+            return ExitCode::SUCCESS;
+        }
+        Some("--version" | "-V") => {
+            println!("self_extract {}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
+        _ => {}
+    }
     match run(Path::new("/proc/self/exe"), &root) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
