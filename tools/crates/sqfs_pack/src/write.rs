@@ -24,7 +24,7 @@ use backhand::{
 };
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::io::{Seek, Write};
+use std::io::{Read, Seek, Write};
 use std::path::PathBuf;
 use std::sync::mpsc;
 use std::sync::{Condvar, Mutex};
@@ -260,28 +260,54 @@ fn produce(
         drop(c);
         work.send((key, block)).is_ok()
     };
+    // One block of one file in memory at a time (plus the window): a file
+    // on disk is read block by block, never whole, and closed before the next.
+    let mut chunk = vec![0u8; block_size];
     for (path, content) in files_in_write_order(tree) {
-        let bytes = content.read().map_err(|e| Error::io(path, e))?;
-        if bytes.is_empty() {
+        let io = |e| Error::io(path, e);
+        let mut reader: Box<dyn Read + '_> = match content {
+            Content::Bytes(bytes) => Box::new(&bytes[..]),
+            Content::Path(source) => {
+                Box::new(std::fs::File::open(source).map_err(|e| Error::io(source.display(), e))?)
+            }
+        };
+        let mut n = read_full(&mut reader, &mut chunk).map_err(io)?;
+        if n == 0 {
             continue;
         }
-        if bytes.len() < block_size {
-            if fragment.len() + bytes.len() > block_size && !emit(std::mem::take(&mut fragment)) {
+        if n < block_size {
+            if fragment.len() + n > block_size && !emit(std::mem::take(&mut fragment)) {
                 return Ok(());
             }
-            fragment.extend_from_slice(&bytes);
+            fragment.extend_from_slice(&chunk[..n]);
             continue;
         }
-        for chunk in bytes.chunks(block_size) {
-            if !chunk.iter().all(|b| *b == 0) && !emit(chunk.to_vec()) {
+        while n > 0 {
+            let block = &chunk[..n];
+            if !block.iter().all(|b| *b == 0) && !emit(block.to_vec()) {
                 return Ok(());
             }
+            n = read_full(&mut reader, &mut chunk).map_err(io)?;
         }
     }
     if !fragment.is_empty() {
         emit(fragment);
     }
     Ok(())
+}
+
+/// Fills `buf` from `reader` as far as it goes; returns how much it read.
+fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match reader.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
 }
 
 /// Compresses blocks from `work` until it closes.
