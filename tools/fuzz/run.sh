@@ -41,7 +41,7 @@ command -v cargo-fuzz >/dev/null || {
 for t in "${targets[@]}"; do
   cargo fuzz build --sanitizer "${sanitizer}" "${t}"
 done
-cargo run --quiet --release --features gen --bin gen_corpus -- "${work}/seeds"
+cargo run --quiet --features gen --bin gen_corpus -- "${work}/seeds"
 
 passed=0
 failed=0
