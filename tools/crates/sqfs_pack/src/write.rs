@@ -29,8 +29,11 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 use std::sync::{Condvar, Mutex};
 
-/// Blocks compressed ahead of the writer, at most (bounds memory).
+/// Blocks compressed ahead of the writer, at most (bounds memory)...
 const WINDOW: usize = 256;
+/// ...and at most this many bytes of them (uncompressed), so that 1 MiB
+/// blocks of incompressible data do not queue 256 MiB.
+const WINDOW_BYTES: usize = 32 << 20;
 
 /// What the write did, for tests and benchmarks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -231,10 +234,11 @@ fn produce(
     work: &mpsc::SyncSender<(Key, Vec<u8>)>,
 ) -> Result<(), Error> {
     let mut fragment: Vec<u8> = Vec::with_capacity(block_size);
+    let window = (WINDOW_BYTES / block_size).clamp(8, WINDOW);
     let emit = |block: Vec<u8>| -> bool {
         let key: Key = Sha256::digest(&block).into();
         let mut c = cache.lock();
-        while !c.done && c.produced - c.consumed >= WINDOW {
+        while !c.done && c.produced - c.consumed >= window {
             c = cache.changed.wait(c).unwrap_or_else(|p| p.into_inner());
         }
         if c.done {
