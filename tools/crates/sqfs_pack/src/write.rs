@@ -12,7 +12,7 @@
 //! same for any thread count, including one.
 
 use crate::spec::{Compression, Spec};
-use crate::tree::{Content, Node, Tree};
+use crate::tree::{read_full, Content, Node, Tree};
 use crate::Error;
 use backhand::compression::{
     CompressionAction, CompressionOptions, Compressor, DefaultCompressor, Gzip, Zstd,
@@ -24,7 +24,7 @@ use backhand::{
 };
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::io::{Read, Seek, Write};
+use std::io::{Seek, Write};
 use std::path::PathBuf;
 use std::sync::mpsc;
 use std::sync::{Condvar, Mutex};
@@ -268,13 +268,11 @@ fn produce(
     // on disk is read block by block, never whole, and closed before the next.
     let mut chunk = vec![0u8; block_size];
     for (path, content) in files_in_write_order(tree) {
-        let io = |e| Error::io(path, e);
-        let mut reader: Box<dyn Read + '_> = match content {
-            Content::Bytes(bytes) => Box::new(&bytes[..]),
-            Content::Path(source) => {
-                Box::new(std::fs::File::open(source).map_err(|e| Error::io(source.display(), e))?)
-            }
+        let io = |e| match content {
+            Content::Path(source) => Error::io(format!("{} (for {path})", source.display()), e),
+            Content::Bytes(_) => Error::io(path, e),
         };
+        let mut reader = content.open().map_err(io)?;
         let mut n = read_full(&mut reader, &mut chunk).map_err(io)?;
         if n == 0 {
             continue;
@@ -298,20 +296,6 @@ fn produce(
         emit(fragment);
     }
     Ok(())
-}
-
-/// Fills `buf` from `reader` as far as it goes; returns how much it read.
-fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match reader.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
 }
 
 /// Compresses blocks from `work` until it closes.
