@@ -62,6 +62,16 @@ kill_mid_write image.sqfs "${emu[@]}" "${tool}" sqfs-pack --spec spec.json --out
 # And an error (not a kill) leaves no temporary file either.
 if "${emu[@]}" "${tool}" zstd --level 19 missing.bin old.zst 2>/dev/null; then fail "missing input accepted"; fi
 [[ "$(cat old.zst)" == "old bytes" ]] || fail "old.zst changed by a failed run"
+# A decompression bomb (8 MiB of zeros in a small tar.zst) past the spec's
+# limit: a clear error naming the archive and the limit, the image untouched.
+mkdir bomb
+head -c $((8 << 20)) /dev/zero >bomb/zeros
+tar -cf bomb.tar -C bomb zeros
+"${emu[@]}" "${tool}" zstd --level 19 bomb.tar bomb.tar.zst
+printf '{"max_expanded_bytes": 1048576, "entries": [{"type": "tar", "source": "bomb.tar.zst"}]}\n' >bomb.json
+if "${emu[@]}" "${tool}" sqfs-pack --spec bomb.json --out image.sqfs 2>err.txt; then fail "bomb packed"; fi
+grep -q 'bomb.tar.zst: expands past the limit of 1048576 bytes' err.txt || fail "bomb error: $(cat err.txt)"
+[[ "$(cat image.sqfs)" == "old image" ]] || fail "image.sqfs changed by a failed pack"
 leftover="$(find . -maxdepth 1 -name '.*.tmp')"
 [[ -z "${leftover}" ]] || fail "temporary files left: ${leftover}"
 echo PASS
