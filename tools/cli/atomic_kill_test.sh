@@ -10,7 +10,11 @@ set -euo pipefail
 tool="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
 # Under --config=aarch64 the tool is an aarch64 program, run by an emulator.
 emu=(${ACTIOND_TEST_EMULATOR:+"${ACTIOND_TEST_EMULATOR}"})
-cd "${TEST_TMPDIR:-$(mktemp -d)}"
+if [[ -z "${TEST_TMPDIR:-}" ]]; then
+  TEST_TMPDIR="$(mktemp -d)"
+  trap 'rm -rf "${TEST_TMPDIR}"' EXIT
+fi
+cd "${TEST_TMPDIR}"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 # Incompressible input: at zstd level 19 on one thread, it takes long
