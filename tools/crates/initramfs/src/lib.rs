@@ -111,7 +111,12 @@ fn clean(path: &str) -> Result<String, String> {
     if parts.is_empty() {
         return Err("empty".into());
     }
-    Ok(parts.join("/"))
+    let path = parts.join("/");
+    if path == "TRAILER!!!" {
+        // The name of cpio's end marker: the kernel would stop reading there.
+        return Err("is the name cpio gives its end marker (TRAILER!!!)".into());
+    }
+    Ok(path)
 }
 
 /// Whether the ELF file `bytes` (of header type `H`) has a PT_INTERP segment.
@@ -488,6 +493,37 @@ mod tests {
                 .to_string();
             assert!(err.starts_with("entry ") && err.contains(want), "{err}");
         }
+    }
+
+    /// Fuzz crash (tools/fuzz/regressions/cpio_roundtrip/): an entry named
+    /// `TRAILER!!!`, cpio's end marker, sorted before the others, so that
+    /// the kernel (and any cpio reader) stopped there and lost the rest.
+    #[test]
+    fn an_entry_named_like_the_end_marker_is_refused() {
+        let (dir, mut spec) = setup(elf(false));
+        for path in ["TRAILER!!!", "./TRAILER!!!/"] {
+            spec.entries.push(Entry::Dir {
+                path: path.into(),
+                mode: 0o755,
+            });
+            let err = write_cpio(&spec, dir.path(), Vec::new())
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("cpio gives its end marker"), "{err}");
+            spec.entries.pop();
+        }
+        // Below a directory, the name is just a name.
+        spec.entries.push(Entry::Dir {
+            path: "x/TRAILER!!!".into(),
+            mode: 0o755,
+        });
+        let names: Vec<String> = list(&write_cpio(&spec, dir.path(), Vec::new()).unwrap())
+            .into_iter()
+            .map(|e| e.0)
+            .collect();
+        assert!(
+            names.contains(&"x/TRAILER!!!".to_owned()) && names.contains(&"sbin/init".to_owned())
+        );
     }
 
     #[test]
