@@ -48,6 +48,11 @@ pub enum Error {
     },
 }
 
+/// The most bytes an index may decompress to: the largest real ones (a
+/// whole archive's universe) are a few hundred MiB; past this, it is a
+/// decompression bomb, not an index.
+pub const MAX_INDEX_BYTES: u64 = 1 << 30;
+
 /// The packages of one index file.
 #[derive(Clone, Debug, Default)]
 pub struct Index {
@@ -57,19 +62,35 @@ pub struct Index {
 impl Index {
     /// Reads an index file, compressed or not.
     pub fn read(path: &Path) -> Result<Index, Error> {
+        Index::read_limited(path, MAX_INDEX_BYTES)
+    }
+
+    /// [`Index::read`], failing if the index decompresses past `limit` bytes.
+    pub fn read_limited(path: &Path, limit: u64) -> Result<Index, Error> {
         let io = |source| Error::Io {
             path: path.to_owned(),
             source,
         };
         let file = std::fs::File::open(path).map_err(io)?;
-        let (_, mut reader) = decompress::open(file).map_err(|e| match e {
+        let (_, reader) = decompress::open(file).map_err(|e| match e {
             decompress::Error::Io(source) => Error::Io {
                 path: path.to_owned(),
                 source,
             },
         })?;
         let mut bytes = Vec::new();
-        reader.read_to_end(&mut bytes).map_err(io)?;
+        let mut limited = decompress::Limited::new(reader, limit);
+        if let Err(e) = limited.read_to_end(&mut bytes) {
+            return Err(if limited.exceeded() {
+                Error::Parse {
+                    path: path.to_owned(),
+                    line: 0,
+                    message: format!("expands past {limit} bytes, more than a Packages index"),
+                }
+            } else {
+                io(e)
+            });
+        }
         let text = String::from_utf8(bytes).map_err(|e| Error::Parse {
             path: path.to_owned(),
             line: 0,
@@ -214,6 +235,30 @@ mod tests {
             .unwrap_err()
             .1
             .contains("not 64 hex digits"));
+    }
+
+    #[test]
+    fn a_decompression_bomb_is_not_read_whole() {
+        let dir = std::env::temp_dir().join(format!("deb_index_bomb_{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("Packages.zst");
+        // 8 MiB of newlines in a few hundred bytes of zstd, read with a 1 MiB limit.
+        let mut enc = zstd::stream::write::Encoder::new(Vec::new(), 19).unwrap();
+        let block = vec![b'\n'; 1 << 20];
+        for _ in 0..8 {
+            std::io::Write::write_all(&mut enc, &block).unwrap();
+        }
+        std::fs::write(&path, enc.finish().unwrap()).unwrap();
+        assert!(Index::read(&path).unwrap().packages.is_empty());
+        let err = Index::read_limited(&path, 1 << 20).unwrap_err().to_string();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(
+            err,
+            format!(
+                "{}: line 0: expands past 1048576 bytes, more than a Packages index",
+                path.display()
+            )
+        );
     }
 
     #[test]

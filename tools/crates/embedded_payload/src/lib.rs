@@ -202,6 +202,10 @@ pub fn digests_text(sections: &[(String, Vec<u8>)]) -> String {
         .collect()
 }
 
+/// The largest section alignment [`add_elf_sections`] accepts (real
+/// programs' sections ask for a page at most).
+pub const MAX_SECTION_ALIGN: u64 = 1 << 20;
+
 /// Returns `elf` with a non-allocated `SHT_PROGBITS` section per `(name,
 /// bytes)`, named `<prefix><name>`, plus `<prefix>sha256` recording their
 /// digests. Program headers and loaded sections stay where they are, so the
@@ -221,6 +225,22 @@ pub fn add_elf_sections(
     let mut builder = object::build::elf::Builder::read(elf.as_slice())
         .map_err(|e| Error::Format(e.to_string()))?;
     for section in builder.sections.iter_mut() {
+        // object's writer aligns with `(offset + align - 1) & !(align - 1)`:
+        // 0 (which ELF reads as 1) would overflow, anything but a power of
+        // two would misplace the section, and a huge one would make it
+        // reserve terabytes of output.
+        match section.sh_addralign {
+            0 => section.sh_addralign = 1,
+            a if a.is_power_of_two() && a <= MAX_SECTION_ALIGN => {}
+            a => {
+                return Err(Error::Section {
+                    name: String::from_utf8_lossy(section.name.as_slice()).into_owned(),
+                    message: format!(
+                        "alignment {a} is not a power of two up to {MAX_SECTION_ALIGN}"
+                    ),
+                })
+            }
+        }
         if section.sh_type == object::elf::SHT_PROGBITS
             && opaque
                 .iter()
@@ -458,6 +478,204 @@ mod tests {
         );
         // Not an executable at all.
         assert!(find(&b"#!/bin/sh\n"[..], &Names::default()).is_err());
+    }
+
+    /// The section header of the section named `name` in an ELF64 `data`:
+    /// where it starts in the file.
+    fn elf_section_header(data: &[u8], name: &str) -> usize {
+        let file = object::read::elf::ElfFile64::<Endianness>::parse(data).unwrap();
+        let shoff = file.elf_header().e_shoff.get(Endianness::Little) as usize;
+        let shentsize = file.elf_header().e_shentsize.get(Endianness::Little) as usize;
+        let index = file.section_by_name(name).unwrap().index().0;
+        shoff + index * shentsize
+    }
+
+    #[test]
+    fn elf_section_offsets_past_the_end_or_overflowing_are_errors() {
+        let data = object_file(BinaryFormat::Elf, &[("", ".actiond.runtimes", b"image")]);
+        let sh = elf_section_header(&data, ".actiond.runtimes");
+        for (offset, size, want) in [
+            // sh_offset past EOF.
+            (data.len() as u64 + 10, 5, "past the end"),
+            // sh_offset + sh_size overflowing u64.
+            (u64::MAX - 2, 5, "overflows"),
+            // In the file, but running past its end.
+            (0, data.len() as u64 + 1, "past the end"),
+        ] {
+            let mut bad = data.clone();
+            bad[sh + 24..sh + 32].copy_from_slice(&offset.to_le_bytes());
+            bad[sh + 32..sh + 40].copy_from_slice(&size.to_le_bytes());
+            let err = find(&bad[..], &Names::default()).unwrap_err().to_string();
+            assert!(
+                err.contains(".actiond.runtimes") && err.contains(want),
+                "{offset} {size}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn macho_section_past_the_end_is_an_error() {
+        let data = object_file(
+            BinaryFormat::MachO,
+            &[("__ACTIOND", "__runtimes", b"image")],
+        );
+        // section_64: sectname[16] segname[16] addr size(u64 @40) offset(u32 @48).
+        let at = data
+            .windows(25)
+            .position(|w| w == b"__runtimes\0\0\0\0\0\0__ACTIOND")
+            .unwrap();
+        for (offset, size) in [(data.len() as u32 + 100, 5u64), (0, u64::MAX)] {
+            let mut bad = data.clone();
+            bad[at + 40..at + 48].copy_from_slice(&size.to_le_bytes());
+            bad[at + 48..at + 52].copy_from_slice(&offset.to_le_bytes());
+            let err = find(&bad[..], &Names::default()).unwrap_err().to_string();
+            assert!(
+                err.contains("past the end")
+                    || err.contains("overflows")
+                    || err.contains("not an executable"),
+                "{offset} {size}: {err}"
+            );
+        }
+    }
+
+    /// A 64-bit Mach-O executable with one `LC_SEGMENT_64` named `segment`
+    /// that declares `nsects` sections (none of which follow).
+    fn macho_with_segment(segment: &[u8], nsects: u32) -> Vec<u8> {
+        let le = |v: u32| v.to_le_bytes();
+        let mut b = Vec::new();
+        // mach_header_64: magic, x86_64, subtype, MH_EXECUTE, 1 command of 72 bytes.
+        for v in [0xfeed_facf, 0x0100_0007, 3, 2, 1, 72, 0, 0] {
+            b.extend_from_slice(&le(v));
+        }
+        // segment_command_64: LC_SEGMENT_64, 72 bytes, name, 4 u64 zeros, prots, nsects, flags.
+        b.extend_from_slice(&le(0x19));
+        b.extend_from_slice(&le(72));
+        let mut name = [0u8; 16];
+        name[..segment.len()].copy_from_slice(segment);
+        b.extend_from_slice(&name);
+        b.extend_from_slice(&[0; 32]);
+        for v in [0, 0, nsects, 0] {
+            b.extend_from_slice(&le(v));
+        }
+        b
+    }
+
+    #[test]
+    fn macho_segment_with_no_sections_is_no_payload() {
+        let data = macho_with_segment(b"__ACTIOND", 0);
+        assert_eq!(find(&data[..], &Names::default()).unwrap(), []);
+        // Sections declared but missing from the command: an error.
+        let data = macho_with_segment(b"__ACTIOND", 3);
+        let err = find(&data[..], &Names::default()).unwrap_err().to_string();
+        assert!(err.starts_with("not an executable"), "{err}");
+    }
+
+    #[test]
+    fn fat_macho_64_is_refused() {
+        let mut fat = vec![0xca, 0xfe, 0xba, 0xbf, 0, 0, 0, 1];
+        fat.extend_from_slice(&[0; 64]);
+        let err = find(&fat[..], &Names::default()).unwrap_err().to_string();
+        assert!(err.contains("fat"), "{err}");
+    }
+
+    #[test]
+    fn alignments_object_cannot_write_are_refused() {
+        let elf = object_file(BinaryFormat::Elf, &[("", ".data.x", b"abcd")]);
+        let sh = elf_section_header(&elf, ".data.x");
+        let add = |bytes: &[u8]| {
+            add_elf_sections(bytes, &[("x".into(), b"hi".to_vec())], &Names::default())
+        };
+        // 0 means "no alignment": accepted, as 1.
+        let mut zero = elf.clone();
+        zero[sh + 48..sh + 56].copy_from_slice(&0u64.to_le_bytes());
+        assert!(!found(&add(&zero).unwrap()).is_empty());
+        for align in [3u64, 1 << 40] {
+            let mut bad = elf.clone();
+            bad[sh + 48..sh + 56].copy_from_slice(&align.to_le_bytes());
+            let err = add(&bad).unwrap_err().to_string();
+            assert!(
+                err.contains(".data.x") && err.contains(&format!("alignment {align}")),
+                "{err}"
+            );
+        }
+    }
+
+    /// Fuzz crash (tools/fuzz/regressions/payload/crash-align-zero.elf): a
+    /// section with sh_addralign 0 made object's writer overflow.
+    const CRASH_ALIGN_ZERO: &[u8] = b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\xb7\x00\x01\x00\x00\x00\
+            \x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x08\x01\x00\x00\x00\x00\
+            \x00\x00\x00\x00\x00\x00@\x00\x00\x00\x00\x00@\x00\x07\x00\x06\x00\xc3\xc3\xc3\xc3\xc3\
+            \xc3\xc3\xc3\xc3\xc3\xc3\xc3\xc3\xc3\xc3\xc3payload\x20bytesruntimes\x206b4e03423667dbb7\
+            3b6e15454f0eb1abd4597f9a1b078e3f5b5a6bc7a8b1c2d3\x0a\x00\x00\x00\x00\x00\x00\x00\x00\x00\
+            \x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00.text\x00.action\
+            d.runtimes\x00.shstrtab\x00.strtab\x00.symtab\x00.actiond.sha624\x00\x00\x00\x00\x00\x00\
+            \x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\
+            \x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\
+            \x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\
+            \x00\x01\x00\x00\x00\x06\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00@\
+            \x00\x00\x00\x00\x00\x00\x00\x10\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\
+            \x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x07\x00\x00\x00\x01\
+            \x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00P\x00\x00\
+            \x00\x00\x00\x00\x00\x0d\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\
+            \x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x003\x00\x00\x00\x01\x00\x00\
+            \x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00]\x00\x00\x00\x00\
+            \x00\x00\x00J\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\
+            \x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00+\x00\x00\x00\x02\x00\x00\x00\x00\
+            \x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\xa8\x00\x00\x00\x00\x00\x00\
+            \x00\x18\x00\x00\x00\x00\x00\x00\x00\x05\x00\x00\x00\x01\x00\x00\x00\x08\x00\x00\x00\x00\
+            \x00\x00\x00\x18\x00\x00\x00\x00\x00\x00\x00#\x00\x00\x00\x03\x00\x00\x00\x00\x00\x00\
+            \x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\xc0\x00\x00\x00\x00\x00\x00\x00\x01\
+            \x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\
+            \x00\x00\x00\x00\x00\x00\x00\x00\x00\x19\x00\x00\x00\x03\x00\x00\x00\x00\x00\x00\x00\x00\
+            \x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\xc1\x00\x00\x00\x00\x00\x00\x00C\x00\x00\
+            \x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\
+            \x00\x00\x00\x00\x00\x00\x00";
+
+    /// Fuzz crash (tools/fuzz/regressions/payload/crash-huge-align.elf): a
+    /// huge sh_addralign made object's writer reserve 2 TiB.
+    const CRASH_HUGE_ALIGN: &[u8] = b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\xb7\x00\x01\x00\x00\x00\
+            \x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x08\x01\x00\x00\x00\x00\
+            \x00\x00\x00\x00\x00\x00@\x00\x00\x00\x00\x00@\x00\x07\x00\x06\x00\xc3\xc3\xc3\xc3\xc3\
+            \xc3\xc3\xc3\xc3\xc3\xc3\xc3\xc3\xc3\xc3\xc3payload\x20bytesruntimes\x206b4e03423667dbb7\
+            3b6e15454f0eb1abd4597f9a1b078\x00\x00\x00\x00\x00\x00\x00\x00@\x00\x00\x00\x00\x00@\x00\
+            \x07\x00\x06\x00\xc3\xc3\xc3\xc3\xc3\xc3\xc3\xc3\xc3\xc3\xc3\xc3\xc3\xc3\xc3\xc3payload\
+            \x20bytesruntimes\x206b4e03423667dbb73b6e15454f0eb1abd4597f9a1b078e3f5b5a6b\x00\x00\x00\
+            \x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\
+            \x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\
+            \x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\
+            \x01\x00\x00\x00\x01\x00\x00\x00\x06\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\
+            \x00\x00@\x00\x00\x00\x00\x00\x00\x00\x10\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\
+            \x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x07\x00\
+            \x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\
+            P\x00\x00\x00\x00\x00\x00\x00\x0d\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\
+            \x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00P\x00\x00\x00\x00\x00\x00\x00\
+            \x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00]\x00\
+            \x00\x00\x00\x00\x00\x00J\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\
+            \x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00+\x00\x00\x00\x02\x00\
+            \x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\xa8\x00\x00\x00\
+            \x00\x00\x00\x00\x18\x00\x00\x00\x00\x00\x00\x00\x05\x00\x00\x00\x01\x00\x00\x00\x08\x00\
+            \x00\x00\x00\x00\x00\x00\x18\x00\x00\x00\x00\x00\x00\x00#\x00\x00\x00\x03\x00\x00\x00\
+            \x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\xc0\x00\x00\x00\x00\x00\
+            \x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\
+            \x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x03\x00\x00\x00\x00\x00\x03\x00\x00\x00\x00\x00\
+            \x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\xc1\x00\x00\x00\x00\x00\x00\x00\
+            C\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\
+            \x00\x00\x00\x00\x00\x00\x00\x00\x00\x00";
+
+    #[test]
+    fn fuzz_crashes_of_add_elf_sections() {
+        let sections = [("x".to_string(), b"hi".to_vec())];
+        let names = Names::default();
+        // Zero alignment now means 1, as in ELF.
+        let out = add_elf_sections(CRASH_ALIGN_ZERO, &sections, &names).unwrap();
+        assert!(find(&out[..], &names)
+            .unwrap()
+            .iter()
+            .any(|p| p.name == "x"));
+        let err = add_elf_sections(CRASH_HUGE_ALIGN, &sections, &names)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("alignment"), "{err}");
     }
 
     #[test]

@@ -499,6 +499,7 @@ mod tests {
             compression: sqfs_pack::Compression::default(),
             block_size: 4096,
             mtime: 0,
+            max_expanded_bytes: 4 << 30,
             entries: Vec::new(),
         }
     }

@@ -107,10 +107,18 @@ fn clean(path: &str) -> Result<String, String> {
     if parts.contains(&"..") {
         return Err("contains '..'".into());
     }
+    if path.contains('\0') {
+        return Err("contains a NUL byte, which ends a cpio name".into());
+    }
     if parts.is_empty() {
         return Err("empty".into());
     }
-    Ok(parts.join("/"))
+    let path = parts.join("/");
+    if path == "TRAILER!!!" {
+        // The name of cpio's end marker: the kernel would stop reading there.
+        return Err("is the name cpio gives its end marker (TRAILER!!!)".into());
+    }
+    Ok(path)
 }
 
 /// Whether the ELF file `bytes` (of header type `H`) has a PT_INTERP segment.
@@ -147,22 +155,51 @@ pub fn check_static_elf(bytes: &[u8]) -> Result<(), String> {
 
 /// Writes the spec's archive (uncompressed cpio) into `out`; sources are
 /// relative to `base`.
-pub fn write_cpio<W: Write>(spec: &Spec, base: &Path, mut out: W) -> Result<W, Error> {
+pub fn write_cpio<W: Write>(spec: &Spec, base: &Path, out: W) -> Result<W, Error> {
+    write_cpio_with(
+        spec,
+        |source| {
+            let source = base.join(source);
+            std::fs::read(&source).map_err(|e| Error::Io {
+                path: source.display().to_string(),
+                source: e,
+            })
+        },
+        out,
+    )
+}
+
+/// [`write_cpio`], with the bytes of each file entry's `source` given by
+/// `read_source` (for tests and fuzzing, which keep files in memory).
+pub fn write_cpio_with<W: Write>(
+    spec: &Spec,
+    mut read_source: impl FnMut(&Path) -> Result<Vec<u8>, Error>,
+    mut out: W,
+) -> Result<W, Error> {
     let mut nodes: BTreeMap<String, Node> = BTreeMap::new();
     for entry in &spec.entries {
         let (path, node) = match entry {
             Entry::Dir { path, mode } => (path, Node::Dir(*mode)),
-            Entry::File { path, source, mode } => {
-                let source = base.join(source);
-                let bytes = std::fs::read(&source).map_err(|e| Error::Io {
-                    path: source.display().to_string(),
-                    source: e,
-                })?;
-                (path, Node::File(*mode, bytes))
-            }
+            Entry::File { path, source, mode } => (path, Node::File(*mode, read_source(source)?)),
             Entry::Symlink { path, target } => (path, Node::Symlink(target.clone())),
         };
         let clean_path = clean(path).map_err(|m| input(format!("entry {path:?}"), m))?;
+        match &node {
+            // Only permission bits: the file type comes from the entry's type.
+            Node::Dir(mode) | Node::File(mode, _) if mode & !0o7777 != 0 => {
+                return Err(input(
+                    format!("entry {path:?}"),
+                    format!("mode {mode:#o} has bits beyond 0o7777 (permissions only)"),
+                ))
+            }
+            Node::Symlink(target) if target.is_empty() || target.contains('\0') => {
+                return Err(input(
+                    format!("entry {path:?}"),
+                    "a symlink target must be non-empty and without NUL bytes",
+                ))
+            }
+            _ => {}
+        }
         let mut parent = String::new();
         for part in clean_path
             .split('/')
@@ -408,6 +445,120 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("no such file"));
+    }
+
+    #[test]
+    fn modes_beyond_permissions_and_nul_bytes_are_refused() {
+        let (dir, spec) = setup(elf(false));
+        for (entry, want) in [
+            (
+                Entry::Dir {
+                    path: "d".into(),
+                    mode: 0o100755,
+                },
+                "mode 0o100755 has bits beyond 0o7777",
+            ),
+            (
+                Entry::File {
+                    path: "f".into(),
+                    source: "prog".into(),
+                    mode: 0o20644,
+                },
+                "mode 0o20644 has bits beyond 0o7777",
+            ),
+            (
+                Entry::Dir {
+                    path: "a\0b".into(),
+                    mode: 0o755,
+                },
+                "contains a NUL byte",
+            ),
+            (
+                Entry::Symlink {
+                    path: "l".into(),
+                    target: String::new(),
+                },
+                "non-empty and without NUL",
+            ),
+            (
+                Entry::Symlink {
+                    path: "l".into(),
+                    target: "a\0".into(),
+                },
+                "non-empty and without NUL",
+            ),
+        ] {
+            let mut s = spec.clone();
+            s.entries.push(entry);
+            let err = write_cpio(&s, dir.path(), Vec::new())
+                .unwrap_err()
+                .to_string();
+            assert!(err.starts_with("entry ") && err.contains(want), "{err}");
+        }
+    }
+
+    /// Fuzz crash (tools/fuzz/regressions/cpio_roundtrip/): an entry named
+    /// `TRAILER!!!`, cpio's end marker, sorted before the others, so that
+    /// the kernel (and any cpio reader) stopped there and lost the rest.
+    #[test]
+    fn an_entry_named_like_the_end_marker_is_refused() {
+        let (dir, mut spec) = setup(elf(false));
+        for path in ["TRAILER!!!", "./TRAILER!!!/"] {
+            spec.entries.push(Entry::Dir {
+                path: path.into(),
+                mode: 0o755,
+            });
+            let err = write_cpio(&spec, dir.path(), Vec::new())
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("cpio gives its end marker"), "{err}");
+            spec.entries.pop();
+        }
+        // Below a directory, the name is just a name.
+        spec.entries.push(Entry::Dir {
+            path: "x/TRAILER!!!".into(),
+            mode: 0o755,
+        });
+        let names: Vec<String> = list(&write_cpio(&spec, dir.path(), Vec::new()).unwrap())
+            .into_iter()
+            .map(|e| e.0)
+            .collect();
+        assert!(
+            names.contains(&"x/TRAILER!!!".to_owned()) && names.contains(&"sbin/init".to_owned())
+        );
+    }
+
+    #[test]
+    fn specs_with_missing_fields_wrong_types_or_unknown_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("initramfs.json");
+        for (text, want) in [
+            (r#"{"init": "init"}"#, "missing field `entries`"),
+            (
+                r#"{"entries": [], "level": "19"}"#,
+                "invalid type: string \"19\"",
+            ),
+            (r#"{"entries": [], "int": "init"}"#, "unknown field `int`"),
+            (
+                r#"{"entries": [{"type": "file", "path": "a"}]}"#,
+                "missing field `source`",
+            ),
+            (
+                r#"{"entries": [{"type": "dir", "path": "a", "uid": 0}]}"#,
+                "unknown field `uid`",
+            ),
+            (
+                r#"{"entries": [{"type": "device", "path": "a"}]}"#,
+                "unknown variant `device`",
+            ),
+        ] {
+            std::fs::write(&path, text).unwrap();
+            let err = Spec::read(&path).unwrap_err().to_string();
+            assert!(
+                err.starts_with(&format!("{}: ", path.display())) && err.contains(want),
+                "{text}: {err}"
+            );
+        }
     }
 
     #[test]

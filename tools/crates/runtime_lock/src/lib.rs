@@ -241,6 +241,35 @@ mod tests {
     }
 
     #[test]
+    fn requests_with_missing_fields_wrong_types_or_unknown_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("req.json");
+        let runtime = |extra: &str| {
+            format!(
+                r#"{{"runtimes": [{{"name": "glibc2.35", "arch": "x86_64", "index": "P", {extra}}}]}}"#
+            )
+        };
+        for (text, want) in [
+            ("{}".to_owned(), "missing field `runtimes`"),
+            (r#"{"runtimes": {}}"#.to_owned(), "invalid type: map, expected a sequence"),
+            (runtime(r#""packages": []"#), "missing field `urls`"),
+            (runtime(r#""packages": "libc6", "urls": []"#), "invalid type: string \"libc6\""),
+            (runtime(r#""packages": [], "urls": [], "url": []"#), "unknown field `url`"),
+            (
+                r#"{"runtimes": [{"name": "g", "arch": "sparc", "index": "P", "packages": [], "urls": []}]}"#.to_owned(),
+                "unknown variant `sparc`",
+            ),
+        ] {
+            std::fs::write(&path, &text).unwrap();
+            let err = Request::read(&path).unwrap_err().to_string();
+            assert!(
+                err.starts_with(&format!("{}: ", path.display())) && err.contains(want),
+                "{text}: {err}"
+            );
+        }
+    }
+
+    #[test]
     fn unknown_request_keys_are_rejected() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("req.json");

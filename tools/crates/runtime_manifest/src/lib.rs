@@ -400,6 +400,51 @@ mod tests {
     }
 
     #[test]
+    fn manifests_with_missing_fields_wrong_types_or_unknown_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.json");
+        let good: serde_json::Value = serde_json::from_str(&manifest().to_json()).unwrap();
+        let with = |edit: &dyn Fn(&mut serde_json::Value)| {
+            let mut v = good.clone();
+            edit(&mut v);
+            v.to_string()
+        };
+        for (text, want) in [
+            (
+                with(&|v| drop(v.as_object_mut().unwrap().remove("mounts"))),
+                "missing field `mounts`",
+            ),
+            (
+                with(&|v| v["debs"] = "libc6".into()),
+                "invalid type: string \"libc6\"",
+            ),
+            (
+                with(&|v| v["debs"][0]["sha"] = "x".into()),
+                "unknown field `sha`",
+            ),
+            (
+                with(&|v| v["mounts"][0]["mode"] = "ro".into()),
+                "unknown field `mode`",
+            ),
+            (
+                with(&|v| v["interpreters"] = 1.into()),
+                "invalid type: integer `1`",
+            ),
+            (
+                "[]".to_owned(),
+                "invalid length 0, expected struct RuntimeManifest",
+            ),
+        ] {
+            fs::write(&path, &text).unwrap();
+            let err = RuntimeManifest::from_file(&path).unwrap_err().to_string();
+            assert!(
+                err.starts_with(&format!("{}: ", path.display())) && err.contains(want),
+                "{text}: {err}"
+            );
+        }
+    }
+
+    #[test]
     fn unknown_arch_lists_allowed() {
         let text = manifest().to_json().replace("\"x86_64\"", "\"riscv64\"");
         let err = RuntimeManifest::from_json(&text).unwrap_err().to_string();

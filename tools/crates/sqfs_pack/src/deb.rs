@@ -5,7 +5,18 @@
 //! and symlink targets, absolute ones included (the runtime root is mounted
 //! as `/` later). Hard links become copies of their target's bytes.
 //! Device nodes, fifos and sockets are refused: no runtime needs them, and an
-//! image that holds them would give actions device access.
+//! image that holds them would give actions device access. The error names
+//! the archive and the entry.
+//!
+//! Hostile archives fail with an error naming the .deb (and member) and the
+//! problem: names with `..` or a leading `/`, hard links to anything but a
+//! file earlier in the archive, a path given twice as different types (see
+//! [`Tree::insert`]), truncated or lying ar headers (read by the small ar
+//! reader here, which trusts no declared size), and data that expands past
+//! the spec's `max_expanded_bytes` (a decompression bomb: every file is held
+//! in memory until the image is written, and nothing is extracted to disk).
+//! Symlink targets are data: kept verbatim, never followed at pack time, so
+//! links pointing outside the image or chains of links are harmless here.
 
 use crate::strip;
 use crate::tree::{clean_path, Content, Node, Tree};
@@ -33,48 +44,105 @@ impl Archive {
     }
 }
 
-/// Adds the data of the .deb at `path` to `tree` under `prefix`, minus `strip`.
+/// Adds the data of the .deb at `path` to `tree` under `prefix`, minus
+/// `strip`; its data.tar may expand to at most `limit` bytes.
 pub fn add_deb(
     tree: &mut Tree,
     path: &Path,
     prefix: &str,
     strip_patterns: &[String],
+    limit: u64,
 ) -> Result<(), Error> {
-    read_deb(path, prefix, strip_patterns)?.add_to(tree)
+    read_deb(path, prefix, strip_patterns, limit)?.add_to(tree)
 }
 
-/// Reads the data of the .deb at `path`, under `prefix`, minus `strip`.
-pub fn read_deb(path: &Path, prefix: &str, strip_patterns: &[String]) -> Result<Archive, Error> {
+/// Reads the data of the .deb at `path`, under `prefix`, minus `strip`; its
+/// data.tar may expand to at most `limit` bytes.
+pub fn read_deb(
+    path: &Path,
+    prefix: &str,
+    strip_patterns: &[String],
+    limit: u64,
+) -> Result<Archive, Error> {
     let name = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|e| Error::io(&name, e))?;
+    read_deb_from(file, &name, prefix, strip_patterns, limit)
+}
+
+/// Reads the data of a .deb from `reader`; `name` names it in errors.
+pub fn read_deb_from(
+    mut reader: impl Read,
+    name: &str,
+    prefix: &str,
+    strip_patterns: &[String],
+    limit: u64,
+) -> Result<Archive, Error> {
     let bad = |message: String| Error::Input {
-        path: name.clone(),
+        path: name.to_owned(),
         message,
     };
-    let mut file = std::fs::File::open(path).map_err(|e| Error::io(&name, e))?;
     let mut magic = [0u8; 8];
-    let n = read_up_to(&mut file, &mut magic).map_err(|e| Error::io(&name, e))?;
+    let n = read_up_to(&mut reader, &mut magic).map_err(|e| Error::io(name, e))?;
     if &magic[..n] != AR_MAGIC {
         return Err(bad(
             "not a .deb: it does not start with the ar magic '!<arch>'".into(),
         ));
     }
-    let file = std::fs::File::open(path).map_err(|e| Error::io(&name, e))?;
-    let mut archive = ar::Archive::new(file);
+    // The ar format, read here rather than with the ar crate, which panics
+    // or allocates whatever a header declares on GNU/BSD name tables that
+    // .debs never use. A member header is 60 bytes: name (16), mtime (12),
+    // uid (6), gid (6), mode (8), size (10, decimal), "`\n".
     let mut members = Vec::new();
-    while let Some(entry) = archive.next_entry() {
-        let entry = entry.map_err(|e| bad(format!("corrupt ar archive: {e}")))?;
-        let member = String::from_utf8_lossy(entry.header().identifier())
-            .trim_end_matches('/')
-            .to_owned();
+    loop {
+        let mut header = [0u8; 60];
+        let n = read_up_to(&mut reader, &mut header).map_err(|e| Error::io(name, e))?;
+        if n == 0 {
+            break;
+        }
+        let at = members.len() + 1;
+        if n < header.len() {
+            return Err(bad(format!(
+                "truncated: the file ends inside the header of member {at}"
+            )));
+        }
+        if &header[58..] != b"`\n" {
+            return Err(bad(format!(
+                "corrupt ar archive: the header of member {at} does not end with '`\\n'"
+            )));
+        }
+        let raw = String::from_utf8_lossy(&header[..16]);
+        let raw = raw.trim_end_matches(' ');
+        let member = raw.strip_suffix('/').unwrap_or(raw).to_owned();
+        let size = std::str::from_utf8(&header[48..58])
+            .ok()
+            .map(|s| s.trim_end_matches(' '))
+            .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|s| s.parse::<u64>().ok())
+            .ok_or_else(|| {
+                bad(format!(
+                    "corrupt ar archive: member {member:?} has no decimal size: {:?}",
+                    String::from_utf8_lossy(&header[48..58])
+                ))
+            })?;
+        let mut data = Whole {
+            inner: (&mut reader).take(size),
+            left: size,
+        };
         if member.starts_with("data.tar") {
             if decompress::Format::from_suffix(&member).is_none() {
                 return Err(bad(format!(
                     "{member} has unknown compression; supported: xz, zst, gz"
                 )));
             }
-            let (_, reader) = decompress::open(entry).map_err(|e| bad(format!("{member}: {e}")))?;
+            let (_, stream) = decompress::open(data).map_err(|e| bad(format!("{member}: {e}")))?;
             let origin = format!("{name}:{member}");
-            return read_tar(reader, prefix, strip_patterns, &origin);
+            return read_tar(stream, prefix, strip_patterns, &origin, limit);
+        }
+        std::io::copy(&mut data, &mut std::io::sink())
+            .map_err(|e| bad(format!("{member}: {e}")))?;
+        if size % 2 == 1 {
+            // Members are 2-aligned; a missing last padding byte is harmless.
+            read_up_to(&mut reader, &mut [0u8; 1]).map_err(|e| Error::io(name, e))?;
         }
         members.push(member);
     }
@@ -82,6 +150,33 @@ pub fn read_deb(path: &Path, prefix: &str, strip_patterns: &[String]) -> Result<
         "no data.tar.* member (members: {})",
         members.join(", ")
     )))
+}
+
+/// An ar member's bytes, which must all be there: a reader that ends where
+/// the file does would let a truncated .deb pass.
+struct Whole<R> {
+    inner: R,
+    left: u64,
+}
+
+impl<R: Read> Read for Whole<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if buf.is_empty() || self.left == 0 {
+            return Ok(0);
+        }
+        let n = self.inner.read(buf)?;
+        if n == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!(
+                    "truncated: the file ends {} bytes before the member does",
+                    self.left
+                ),
+            ));
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
 }
 
 fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -110,25 +205,61 @@ pub fn add_tar(
     prefix: &str,
     strip_patterns: &[String],
     origin: &str,
+    limit: u64,
 ) -> Result<(), Error> {
-    read_tar(reader, prefix, strip_patterns, origin)?.add_to(tree)
+    read_tar(reader, prefix, strip_patterns, origin, limit)?.add_to(tree)
 }
 
-/// Reads every entry of a tar stream; `origin` names it in errors.
+/// Reads every entry of a tar stream; `origin` names it in errors. The
+/// stream (decompressed) may be at most `limit` bytes long: every file's
+/// bytes are held in memory until the image is written, so a decompression
+/// bomb fails here, naming the archive and the limit, before it fills the
+/// memory (nothing is ever extracted to disk).
 pub fn read_tar(
     reader: impl Read,
     prefix: &str,
     strip_patterns: &[String],
     origin: &str,
+    limit: u64,
 ) -> Result<Archive, Error> {
-    let mut entries: Vec<(String, Node)> = Vec::new();
-    let mut files: std::collections::HashMap<String, Content> = std::collections::HashMap::new();
     let bad = |message: String| Error::Input {
         path: origin.to_owned(),
         message,
     };
     let prefix = clean_path(prefix).map_err(|m| bad(format!("prefix {m}")))?;
-    let mut archive = tar::Archive::new(reader);
+    let mut archive = tar::Archive::new(decompress::Limited::new(reader, limit));
+    let mut read = read_entries(&mut archive, &prefix, strip_patterns, &bad);
+    let mut rest = archive.into_inner();
+    if read.is_ok() {
+        // Past the tar's end: the rest of the stream must decompress (and
+        // be there) too, or the archive was cut short.
+        if let Err(e) = std::io::copy(&mut rest, &mut std::io::sink()) {
+            read = Err(bad(format!(
+                "corrupt or truncated after the tar's end: {e}"
+            )));
+        }
+    }
+    if rest.exceeded() {
+        return Err(bad(format!(
+            "expands past the limit of {limit} bytes (the spec's max_expanded_bytes); \
+             refusing it as a decompression bomb"
+        )));
+    }
+    Ok(Archive {
+        origin: origin.to_owned(),
+        entries: read?,
+    })
+}
+
+/// The entries of `archive`, under `prefix` (cleaned), minus `strip`.
+fn read_entries<R: Read>(
+    archive: &mut tar::Archive<decompress::Limited<R>>,
+    prefix: &str,
+    strip_patterns: &[String],
+    bad: &dyn Fn(String) -> Error,
+) -> Result<Vec<(String, Node)>, Error> {
+    let mut entries: Vec<(String, Node)> = Vec::new();
+    let mut files: std::collections::HashMap<String, Content> = std::collections::HashMap::new();
     for entry in archive
         .entries()
         .map_err(|e| bad(format!("corrupt tar: {e}")))?
@@ -144,14 +275,15 @@ pub fn read_tar(
         if !rel.is_empty() && strip::matches(strip_patterns, &rel) {
             continue;
         }
-        let path = join(&prefix, &rel);
+        let path = join(prefix, &rel);
         let header = entry.header();
         let mode = (header.mode().map_err(|e| bad(format!("{raw}: {e}")))? & 0o7777) as u16;
         let kind = header.entry_type();
         let node = match kind {
             tar::EntryType::Directory => Node::Dir { mode },
             tar::EntryType::Regular | tar::EntryType::Continuous => {
-                let mut bytes = Vec::with_capacity(entry.size() as usize);
+                // The declared size is only a hint: the stream may end sooner.
+                let mut bytes = Vec::with_capacity(entry.size().min(1 << 20) as usize);
                 entry
                     .read_to_end(&mut bytes)
                     .map_err(|e| bad(format!("{raw}: {e}")))?;
@@ -174,7 +306,7 @@ pub fn read_tar(
                     .ok_or_else(|| bad(format!("{raw}: hard link without a target")))?;
                 let target = clean_path(&String::from_utf8_lossy(&target))
                     .map_err(|m| bad(format!("{raw}: hard link to {m}")))?;
-                match files.get(&join(&prefix, &target)) {
+                match files.get(&join(prefix, &target)) {
                     Some(content) => Node::File { mode, content: content.clone() },
                     _ => return Err(bad(format!("{raw}: hard link to {target:?}, which is not a file earlier in the archive"))),
                 }
@@ -190,15 +322,14 @@ pub fn read_tar(
         }
         entries.push((path, node));
     }
-    Ok(Archive {
-        origin: origin.to_owned(),
-        entries,
-    })
+    Ok(entries)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const LIMIT: u64 = decompress::DEFAULT_LIMIT;
 
     fn tar_of(build: impl FnOnce(&mut tar::Builder<Vec<u8>>)) -> Vec<u8> {
         let mut b = tar::Builder::new(Vec::new());
@@ -237,7 +368,7 @@ mod tests {
                 .unwrap();
         });
         let mut tree = Tree::default();
-        add_tar(&mut tree, &data[..], "root", &[], "t.deb").unwrap();
+        add_tar(&mut tree, &data[..], "root", &[], "t.deb", LIMIT).unwrap();
         assert!(matches!(
             tree.get("root/usr/bin/su").unwrap().node,
             Node::File { mode: 0o4755, .. }
@@ -267,7 +398,7 @@ mod tests {
                 h.set_cksum();
                 b.append(&h, &[][..]).unwrap();
             });
-            let err = add_tar(&mut Tree::default(), &data[..], "", &[], "bad.deb")
+            let err = add_tar(&mut Tree::default(), &data[..], "", &[], "bad.deb", LIMIT)
                 .unwrap_err()
                 .to_string();
             assert!(
@@ -283,7 +414,7 @@ mod tests {
             let mut h = header(tar::EntryType::Link, 0o644, 0);
             b.append_link(&mut h, "./a", "./missing").unwrap();
         });
-        let err = add_tar(&mut Tree::default(), &data[..], "", &[], "x.deb")
+        let err = add_tar(&mut Tree::default(), &data[..], "", &[], "x.deb", LIMIT)
             .unwrap_err()
             .to_string();
         assert!(err.contains("hard link to \"missing\""), "{err}");
@@ -307,7 +438,15 @@ mod tests {
             .unwrap();
         });
         let mut tree = Tree::default();
-        add_tar(&mut tree, &data[..], "", &["usr/share/doc".into()], "x.deb").unwrap();
+        add_tar(
+            &mut tree,
+            &data[..],
+            "",
+            &["usr/share/doc".into()],
+            "x.deb",
+            LIMIT,
+        )
+        .unwrap();
         assert!(tree.get("usr/share/doc/x").is_none());
         assert!(
             tree.get(long.trim_start_matches("./")).is_some(),

@@ -12,6 +12,9 @@ pub mod strip;
 pub mod tree;
 mod write;
 
+#[cfg(test)]
+mod hostile;
+
 pub use spec::{Compression, Entry, Spec};
 pub use tree::Tree;
 pub use write::{write_image, CachingCompressor, Stats};
@@ -117,13 +120,13 @@ fn add_tree(tree: &mut Tree, prefix: &str, source: &Path) -> Result<(), Error> {
 }
 
 /// Reads a tar or .deb entry's archive (on a worker thread).
-fn read_archive(entry: &Entry, base: &Path) -> Option<Result<deb::Archive, Error>> {
+fn read_archive(entry: &Entry, base: &Path, limit: u64) -> Option<Result<deb::Archive, Error>> {
     match entry {
         Entry::Deb {
             source,
             prefix,
             strip,
-        } => Some(deb::read_deb(&base.join(source), prefix, strip)),
+        } => Some(deb::read_deb(&base.join(source), prefix, strip, limit)),
         Entry::Tar {
             source,
             prefix,
@@ -136,7 +139,7 @@ fn read_archive(entry: &Entry, base: &Path) -> Option<Result<deb::Archive, Error
                 path: name.clone(),
                 message: e.to_string(),
             })?;
-            deb::read_tar(reader, prefix, strip, &name)
+            deb::read_tar(reader, prefix, strip, &name, limit)
         })()),
         _ => None,
     }
@@ -160,7 +163,7 @@ pub fn build_tree(spec: &Spec, base: &Path, threads: usize) -> Result<Tree, Erro
                 let Some(entry) = spec.entries.get(i) else {
                     break;
                 };
-                if let Some(read) = read_archive(entry, base) {
+                if let Some(read) = read_archive(entry, base, spec.max_expanded_bytes) {
                     *slots[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(read);
                 }
             });
@@ -225,6 +228,7 @@ mod tests {
             compression: Compression::Zstd { level: 3 },
             block_size: 4096,
             mtime: 0,
+            max_expanded_bytes: decompress::DEFAULT_LIMIT,
             entries,
         }
     }

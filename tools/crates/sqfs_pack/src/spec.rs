@@ -5,6 +5,7 @@
 //!   "compression": {"algorithm": "zstd", "level": 15},
 //!   "block_size": 131072,
 //!   "mtime": 0,
+//!   "max_expanded_bytes": 4294967296,
 //!   "entries": [
 //!     {"type": "dir", "path": "common/root/etc"},
 //!     {"type": "file", "path": "common/root/etc/hosts", "source": "hosts", "mode": 420},
@@ -57,7 +58,17 @@ pub struct Spec {
     /// The one modification time of every inode and of the image.
     #[serde(default)]
     pub mtime: u32,
+    /// How many bytes one .deb's data.tar (or one tar entry) may expand to
+    /// once decompressed; past it, the pack fails naming the archive. The
+    /// default is 4 GiB. Every file of a tar or .deb is held in memory until
+    /// the image is written, so this also bounds the memory one archive takes.
+    #[serde(default = "default_max_expanded_bytes")]
+    pub max_expanded_bytes: u64,
     pub entries: Vec<Entry>,
+}
+
+fn default_max_expanded_bytes() -> u64 {
+    decompress::DEFAULT_LIMIT
 }
 
 /// One source of image content.

@@ -8,6 +8,7 @@
 
 use crate::Error;
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -31,6 +32,49 @@ impl Content {
         match self {
             Content::Path(p) => Ok(Arc::new(std::fs::read(p)?)),
             Content::Bytes(b) => Ok(b.clone()),
+        }
+    }
+
+    /// A reader of the bytes (a file on disk is opened, not read whole).
+    pub fn open(&self) -> std::io::Result<Box<dyn Read + '_>> {
+        Ok(match self {
+            Content::Path(p) => Box::new(std::fs::File::open(p)?),
+            Content::Bytes(b) => Box::new(&b[..]),
+        })
+    }
+}
+
+/// Fills `buf` from `reader` as far as it goes; returns how much it read.
+pub(crate) fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match reader.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// Whether `a` (from `a_origin`) and `b` hold the same bytes, compared a
+/// chunk at a time rather than read whole.
+fn same_bytes(a: &Content, a_origin: &str, b: &Content, b_origin: &str) -> Result<bool, Error> {
+    if let (Content::Bytes(x), Content::Bytes(y)) = (a, b) {
+        return Ok(x == y);
+    }
+    let mut ra = a.open().map_err(|e| Error::io(a_origin, e))?;
+    let mut rb = b.open().map_err(|e| Error::io(b_origin, e))?;
+    let (mut ba, mut bb) = (vec![0u8; 1 << 16], vec![0u8; 1 << 16]);
+    loop {
+        let na = read_full(&mut ra, &mut ba).map_err(|e| Error::io(a_origin, e))?;
+        let nb = read_full(&mut rb, &mut bb).map_err(|e| Error::io(b_origin, e))?;
+        if ba[..na] != bb[..nb] {
+            return Ok(false);
+        }
+        if na == 0 {
+            return Ok(true);
         }
     }
 }
@@ -169,11 +213,7 @@ impl Tree {
                     mode: mb,
                     content: b,
                 },
-            ) => {
-                ma == mb
-                    && a.read().map_err(|e| Error::io(&existing.origin, e))?
-                        == b.read().map_err(|e| Error::io(origin, e))?
-            }
+            ) => ma == mb && same_bytes(a, &existing.origin, b, origin)?,
             _ => false,
         };
         if same {

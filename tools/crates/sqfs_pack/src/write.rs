@@ -12,7 +12,7 @@
 //! same for any thread count, including one.
 
 use crate::spec::{Compression, Spec};
-use crate::tree::{Content, Node, Tree};
+use crate::tree::{read_full, Content, Node, Tree};
 use crate::Error;
 use backhand::compression::{
     CompressionAction, CompressionOptions, Compressor, DefaultCompressor, Gzip, Zstd,
@@ -29,8 +29,11 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 use std::sync::{Condvar, Mutex};
 
-/// Blocks compressed ahead of the writer, at most (bounds memory).
+/// Blocks compressed ahead of the writer, at most (bounds memory)...
 const WINDOW: usize = 256;
+/// ...and at most this many bytes of them (uncompressed), so that 1 MiB
+/// blocks of incompressible data do not queue 256 MiB.
+const WINDOW_BYTES: usize = 32 << 20;
 
 /// What the write did, for tests and benchmarks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -231,10 +234,11 @@ fn produce(
     work: &mpsc::SyncSender<(Key, Vec<u8>)>,
 ) -> Result<(), Error> {
     let mut fragment: Vec<u8> = Vec::with_capacity(block_size);
+    let window = (WINDOW_BYTES / block_size).clamp(8, WINDOW);
     let emit = |block: Vec<u8>| -> bool {
         let key: Key = Sha256::digest(&block).into();
         let mut c = cache.lock();
-        while !c.done && c.produced - c.consumed >= WINDOW {
+        while !c.done && c.produced - c.consumed >= window {
             c = cache.changed.wait(c).unwrap_or_else(|p| p.into_inner());
         }
         if c.done {
@@ -260,22 +264,32 @@ fn produce(
         drop(c);
         work.send((key, block)).is_ok()
     };
+    // One block of one file in memory at a time (plus the window): a file
+    // on disk is read block by block, never whole, and closed before the next.
+    let mut chunk = vec![0u8; block_size];
     for (path, content) in files_in_write_order(tree) {
-        let bytes = content.read().map_err(|e| Error::io(path, e))?;
-        if bytes.is_empty() {
+        let io = |e| match content {
+            Content::Path(source) => Error::io(format!("{} (for {path})", source.display()), e),
+            Content::Bytes(_) => Error::io(path, e),
+        };
+        let mut reader = content.open().map_err(io)?;
+        let mut n = read_full(&mut reader, &mut chunk).map_err(io)?;
+        if n == 0 {
             continue;
         }
-        if bytes.len() < block_size {
-            if fragment.len() + bytes.len() > block_size && !emit(std::mem::take(&mut fragment)) {
+        if n < block_size {
+            if fragment.len() + n > block_size && !emit(std::mem::take(&mut fragment)) {
                 return Ok(());
             }
-            fragment.extend_from_slice(&bytes);
+            fragment.extend_from_slice(&chunk[..n]);
             continue;
         }
-        for chunk in bytes.chunks(block_size) {
-            if !chunk.iter().all(|b| *b == 0) && !emit(chunk.to_vec()) {
+        while n > 0 {
+            let block = &chunk[..n];
+            if !block.iter().all(|b| *b == 0) && !emit(block.to_vec()) {
                 return Ok(());
             }
+            n = read_full(&mut reader, &mut chunk).map_err(io)?;
         }
     }
     if !fragment.is_empty() {

@@ -61,7 +61,8 @@ fn digest(out: &Path, inputs: &[PathBuf]) -> Result<()> {
         hasher.update(Sha256::digest(&data));
     }
     let line = format!("files={} sha256={}\n", all.len(), hex(&hasher.finalize()));
-    std::fs::write(out, line).with_context(|| format!("{}: cannot write", out.display()))
+    atomic_file::write(out, line.as_bytes())
+        .with_context(|| format!("{}: cannot write", out.display()))
 }
 
 fn summary(out: &Path, expected: usize, digests: &[PathBuf]) -> Result<()> {
@@ -86,7 +87,8 @@ fn summary(out: &Path, expected: usize, digests: &[PathBuf]) -> Result<()> {
         digests.len(),
         hex(&hasher.finalize())
     );
-    std::fs::write(out, json).with_context(|| format!("{}: cannot write", out.display()))
+    atomic_file::write(out, json.as_bytes())
+        .with_context(|| format!("{}: cannot write", out.display()))
 }
 
 const USAGE: &str = "usage: stress_action fill DIR COUNT SEED | digest OUT INPUT... | summary OUT EXPECTED DIGEST...";
