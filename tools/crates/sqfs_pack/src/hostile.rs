@@ -633,7 +633,7 @@ fn pack_many_files(count: usize, limit: u64) {
         let name = format!("f{i:05}");
         std::fs::write(
             tree_dir.join(&name),
-            format!("file {i}\n").repeat(1 + i % 3000),
+            format!("file {i}\n").repeat(1 + i % 100),
         )
         .unwrap();
         entries.push(Entry::File {
@@ -650,9 +650,10 @@ fn pack_many_files(count: usize, limit: u64) {
         entries,
     };
     let tree = build_tree(&spec, dir.path(), 2).unwrap();
+    assert!(tree.items.len() > 2 * count, "{} items", tree.items.len());
     let out = std::fs::File::create(dir.path().join("out.sqfs")).unwrap();
     let stats = write_image(&tree, &spec, 2, out).unwrap();
-    assert!(stats.bytes > count as u64 * 100);
+    assert!(stats.bytes > 0);
 }
 
 #[test]
@@ -667,7 +668,16 @@ fn child_pack_many_files() {
 #[test]
 fn files_stay_bounded_with_many_inputs() {
     let exe = std::env::current_exe().unwrap();
-    let out = std::process::Command::new(exe)
+    // Under an emulator (`--config=aarch64`), the child needs it too.
+    let mut child = match std::env::var_os("ACTIOND_TEST_EMULATOR") {
+        Some(emulator) => {
+            let mut c = std::process::Command::new(emulator);
+            c.arg(exe);
+            c
+        }
+        None => std::process::Command::new(exe),
+    };
+    let out = child
         .args([
             "--exact",
             "hostile::child_pack_many_files",
@@ -675,7 +685,7 @@ fn files_stay_bounded_with_many_inputs() {
             "--nocapture",
             "--test-threads=1",
         ])
-        .env("SQFS_PACK_FD_CHILD", "3000,256")
+        .env("SQFS_PACK_FD_CHILD", "2000,64")
         .output()
         .unwrap();
     let text =
