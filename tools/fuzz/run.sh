@@ -6,7 +6,8 @@
 # Builds them with cargo fuzz (AddressSanitizer; RUSTC_BOOTSTRAP=1 lets the
 # stable toolchain take the nightly flags cargo fuzz passes), writes the seed
 # corpus with gen_corpus (inputs built by code: nothing big is in git), and
-# runs each target as one libFuzzer process (one worker) with a corpus of:
+# runs each target as one libFuzzer process (one worker; no -jobs, with
+# which libFuzzer would only fork a child for that worker) with a corpus of:
 # the kept corpus (target/work/corpus/T, not in git), the seeds, and the
 # crash reproducers of regressions/T. A crash leaves its input in
 # target/work/artifacts/T/ and makes the script fail after the other targets.
