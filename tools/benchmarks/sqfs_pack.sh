@@ -14,6 +14,10 @@
 # 2. .debs -> image: sqfs_pack streaming the .debs against dpkg-deb -x
 #    followed by the same mksquashfs.
 # Both report the median wall time, the ratio, output sizes and peak RSS.
+# 3. The floor: the same blocks compressed with zstd alone on the same
+#    threads (the compression_floor example), which no writer at these
+#    settings can beat, against both tools; for .debs, plus the time to
+#    decompress their data.tar members.
 set -euo pipefail
 runs=${1:-5}
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -22,8 +26,10 @@ level=15
 work=$(mktemp -d /tmp/sqfs-bench.XXXXXX)
 trap 'rm -rf "${work}"' EXIT
 
-(cd "${repo}/tools" && cargo build --release --locked -q -p actiond_tool)
+(cd "${repo}/tools" && cargo build --release --locked -q -p actiond_tool \
+  && cargo build --release --locked -q -p sqfs_pack --example compression_floor)
 tool="${repo}/tools/target/release/actiond-tool"
+floor="${repo}/tools/target/release/examples/compression_floor"
 debs_dir=$(cd "${repo}" && ./bazelw info output_base 2>/dev/null)/external
 strip=(usr/share/doc usr/share/info usr/share/lintian usr/share/locale usr/share/man "lib/*/gconv" "usr/lib/*/gconv")
 
@@ -60,6 +66,16 @@ header() {
   echo "|---|---|---|---|---|---|---|---|---|"
 }
 
+# floor_row LABEL FLOOR OURS THEIRS: the floor against both tools.
+floor_row() {
+  read -r ft _ <<<"$2"
+  read -r ot _ <<<"$3"
+  read -r mt _ <<<"$4"
+  printf "| %s | %.2f s | %.2f× | %.2f× |" "$1" "${ft}" "$(echo "${ft} / ${ot}" | bc -l)" "$(echo "${ft} / ${mt}" | bc -l)"
+}
+declare -A floors
+floor_rows=()
+
 declare -A debs
 for v in 2.31 2.35 2.39; do
   debs[$v]=$(ls "${debs_dir}"/_main~glibc~glibc_runtime_glibc${v}_x86_64/debs/*.deb)
@@ -85,6 +101,8 @@ for input in 2.31 2.35 2.39 all usrlib; do
   theirs=$(measure "theirs-${input}" mksquashfs "${dir}" "${work}/out.sqfs" "${mksquashfs_opts[@]}")
   their_size=$(stat -c %s "${work}/out.sqfs")
   row "${label}" "${ours}" "${theirs}" "${our_size}" "${their_size}"
+  floors[${input}]=$(measure "floor-${input}" "${floor}" "${dir}" "${level}" 131072 "${procs}")
+  floor_rows+=("$(floor_row "${label}" "${floors[${input}]}" "${ours}" "${theirs}")")
 done
 
 echo
@@ -119,3 +137,22 @@ our_size=$(stat -c %s "${work}/out.sqfs")
 theirs=$(measure theirs-debs bash "${work}/extract_and_pack.sh")
 their_size=$(stat -c %s "${work}/out.sqfs")
 row "3 runtimes, $(echo ${debs[2.31]} ${debs[2.35]} ${debs[2.39]} | wc -w) .debs" "${ours}" "${theirs}" "${our_size}" "${their_size}"
+
+# The .debs' floor: decompressing every data.tar (one process each, all
+# cores) plus compressing the extracted tree, both ideally parallel.
+{
+  echo 'set -e'
+  for v in 2.31 2.35 2.39; do for d in ${debs[$v]}; do echo "dpkg-deb --fsys-tarfile '${d}' >/dev/null &"; done; done
+  echo 'wait'
+} >"${work}/decompress.sh"
+decompress=$(measure decompress bash "${work}/decompress.sh")
+read -r dt _ <<<"${decompress}"
+read -r ft _ <<<"${floors[all]}"
+floor_rows+=("$(floor_row "3 runtimes, .debs (decompress ${dt} s + compress ${ft} s)" "$(echo "${dt} + ${ft}" | bc -l)" "${ours}" "${theirs}")")
+
+echo
+echo "## 3. The compression floor (zstd alone on the same blocks, ${procs} threads)"
+echo
+echo "| input | floor | floor / sqfs_pack | floor / reference |"
+echo "|---|---|---|---|"
+printf '%s\n' "${floor_rows[@]}"
