@@ -9,6 +9,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 "${emu[@]}" "${tool}" --version | grep -qx 'actiond-tool [0-9.]*' || fail "--version"
 "${emu[@]}" "${tool}" --help | grep -q 'zstd' || fail "--help lists subcommands"
+"${emu[@]}" "${tool}" --help | grep -q '^Exit codes: ' || fail "--help documents the exit codes"
 
 # zstd: a frame with the zstd magic, identical for any thread count.
 head -c 50000 /dev/urandom >chunk.bin

@@ -15,7 +15,19 @@ use std::process::ExitCode;
 mod check;
 
 #[derive(Parser)]
-#[command(name = "actiond-tool", version, about, long_about = None)]
+#[command(
+    name = "actiond-tool",
+    version,
+    about,
+    long_about = None,
+    after_help = "\
+Each subcommand's --help has an example, e.g. actiond-tool sqfs-pack --help.
+
+Exit codes: 0 success; 1 the action failed (one line naming the file and the
+reason; -v prints the whole chain); 2 the command line was wrong. `runtime
+run` exits with the command's own status (128 + N for signal N), or 125 when
+it cannot run it."
+)]
 struct Cli {
     /// Print the whole error chain, not just one line.
     #[arg(short, long, global = true)]
