@@ -5,19 +5,4 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
-    let Some((&mode, rest)) = data.split_first() else {
-        return;
-    };
-    let format = ["", "zst", "gz", "xz"][usize::from(mode % 4)];
-    let stream = actiond_fuzz::compress(format, rest);
-    let Ok((_, reader)) = decompress::open(&stream[..]) else {
-        return;
-    };
-    let strip = ["usr/share/doc".to_owned(), "usr/lib/*/gconv".to_owned()];
-    if let Ok(archive) =
-        sqfs_pack::deb::read_tar(reader, "p", &strip, "fuzz.tar", actiond_fuzz::LIMIT)
-    {
-        let _ = archive.add_to(&mut sqfs_pack::Tree::default());
-    }
-});
+fuzz_target!(|data: &[u8]| actiond_fuzz::targets::data_tar(data));

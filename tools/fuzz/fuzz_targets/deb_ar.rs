@@ -3,10 +3,4 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
-    if let Ok(archive) =
-        sqfs_pack::deb::read_deb_from(data, "fuzz.deb", "root", &[], actiond_fuzz::LIMIT)
-    {
-        let _ = archive.add_to(&mut sqfs_pack::Tree::default());
-    }
-});
+fuzz_target!(|data: &[u8]| actiond_fuzz::targets::deb_ar(data));

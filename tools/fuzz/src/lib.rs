@@ -3,6 +3,9 @@
 
 use std::io::Write;
 
+pub mod seeds;
+pub mod targets;
+
 /// The expansion limit the targets use, far below the tools' default, so
 /// that a decompression bomb is refused long before it exhausts memory.
 pub const LIMIT: u64 = 16 << 20;
