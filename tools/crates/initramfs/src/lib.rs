@@ -113,12 +113,12 @@ fn clean(path: &str) -> Result<String, String> {
     if parts.is_empty() {
         return Err("empty".into());
     }
-    let path = parts.join("/");
-    if path == "TRAILER!!!" {
-        // The name of cpio's end marker: the kernel would stop reading there.
-        return Err("is the name cpio gives its end marker (TRAILER!!!)".into());
+    if parts[0] == "TRAILER!!!" {
+        // The name of cpio's end marker, for this entry or for the parent
+        // directory made for it: the kernel would stop reading there.
+        return Err("starts with the name cpio gives its end marker (TRAILER!!!)".into());
     }
-    Ok(path)
+    Ok(parts.join("/"))
 }
 
 /// Whether the ELF file `bytes` (of header type `H`) has a PT_INTERP segment.
@@ -497,13 +497,16 @@ mod tests {
         }
     }
 
-    /// Fuzz crash (tools/fuzz/regressions/cpio_roundtrip/): an entry named
-    /// `TRAILER!!!`, cpio's end marker, sorted before the others, so that
-    /// the kernel (and any cpio reader) stopped there and lost the rest.
+    /// Fuzz crashes (tools/fuzz/regressions/cpio_roundtrip/): an entry named
+    /// `TRAILER!!!`, cpio's end marker, or one below a top-level
+    /// `TRAILER!!!/`, whose parent directory the writer made; sorted before
+    /// the others, the kernel (and any cpio reader) stopped there and lost
+    /// the rest.
     #[test]
     fn an_entry_named_like_the_end_marker_is_refused() {
         let (dir, mut spec) = setup(elf(false));
-        for path in ["TRAILER!!!", "./TRAILER!!!/"] {
+        // Also as a parent: the writer would make a `TRAILER!!!` directory.
+        for path in ["TRAILER!!!", "./TRAILER!!!/", "TRAILER!!!/y/z"] {
             spec.entries.push(Entry::Dir {
                 path: path.into(),
                 mode: 0o755,
