@@ -2,10 +2,10 @@
 //! check writes its `--stamp` only when everything holds, and its errors name
 //! the artifact, the check and the offending entry.
 
-use crate::{file_sha256, sha256_hex, CheckCommand};
+use crate::{digest_entry, file_sha256, sha256_hex, CheckCommand};
 use anyhow::{Context, Result};
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// A decompressed initramfs larger than this is refused rather than read.
 const MAX_INITRAMFS: u64 = 1 << 30;
@@ -96,11 +96,7 @@ fn bundle(manifest: &Path, files: &[String]) -> Result<()> {
         let entry = entries
             .remove(name)
             .ok_or_else(|| at(format!("{name} is missing")))?;
-        let (sha256, size) = file_sha256(path)?;
-        let file_name = PathBuf::from(path)
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned());
-        let want = serde_json::json!({"file": file_name, "sha256": sha256, "size": size});
+        let want = digest_entry(path)?;
         if entry != want {
             return Err(at(format!(
                 "{name} is recorded as {entry}, but {path} is {want}"

@@ -456,15 +456,8 @@ fn run(cli: Cli) -> Result<()> {
                 let (name, path) = pair
                     .split_once('=')
                     .with_context(|| format!("{pair:?} is not NAME=PATH"))?;
-                let (digest, size) = file_sha256(path)?;
-                let file_name = std::path::Path::new(path)
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned());
                 if entries
-                    .insert(
-                        name.to_owned(),
-                        serde_json::json!({"file": file_name, "sha256": digest, "size": size}),
-                    )
+                    .insert(name.to_owned(), digest_entry(path)?)
                     .is_some()
                 {
                     anyhow::bail!("{name} is given twice");
@@ -528,6 +521,15 @@ pub(crate) fn sha256_hex(mut reader: impl Read) -> std::io::Result<(String, u64)
         .map(|b| format!("{b:02x}"))
         .collect();
     Ok((hex, size))
+}
+
+/// A file's entry in a `digest` manifest: its file name, sha256 and size.
+pub(crate) fn digest_entry(path: &str) -> Result<serde_json::Value> {
+    let (sha256, size) = file_sha256(path)?;
+    let file_name = std::path::Path::new(path)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned());
+    Ok(serde_json::json!({"file": file_name, "sha256": sha256, "size": size}))
 }
 
 pub(crate) fn file_sha256(path: &str) -> Result<(String, u64)> {
