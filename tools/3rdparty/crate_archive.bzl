@@ -10,7 +10,9 @@ order, in:
    semantics (`{crate}`, `{version}` markers, or `/{crate}/{version}/download`
    appended);
 3. the `dl` of every registry index Cargo has used on this machine
-   (`$CARGO_HOME/registry/index/*/config.json`).
+   (`$CARGO_HOME/registry/index/*/config.json`);
+4. when none of those exist, `@crates_cargo_fetch`, where Cargo itself
+   downloads every crate of `tools/Cargo.lock` once (`cargo_fetch.bzl`).
 
 Every candidate is verified against the sha256, so the order only affects speed.
 Bazel's repository cache is consulted first, and Bazel's downloader config can
@@ -34,17 +36,21 @@ def _subdirs(rctx, path):
         return []
     return sorted([c for c in p.readdir()], key = lambda c: str(c))
 
+def _cached_urls(rctx, cargo_home, basename):
+    urls = []
+    for cache in _subdirs(rctx, cargo_home + "/registry/cache"):
+        archive = cache.get_child(basename + ".crate")
+        if archive.exists:
+            urls.append("file://" + str(archive))
+    return urls
+
 def _crate_archive_impl(rctx):
     crate = rctx.attr.crate
     version = rctx.attr.version
     basename = "{}-{}".format(crate, version)
     cargo_home = _cargo_home(rctx)
 
-    urls = []
-    for cache in _subdirs(rctx, cargo_home + "/registry/cache"):
-        archive = cache.get_child(basename + ".crate")
-        if archive.exists:
-            urls.append("file://" + str(archive))
+    urls = _cached_urls(rctx, cargo_home, basename)
     dl = rctx.os.environ.get("RULES_ACTIOND_CRATES_DL", "")
     if dl:
         urls.append(_expand_dl(dl, crate, version))
@@ -56,9 +62,10 @@ def _crate_archive_impl(rctx):
                 urls.append(_expand_dl(index_dl, crate, version))
 
     if not urls:
-        fail(("crate {} {} (sha256 {}): no source found. Run `cargo fetch --manifest-path " +
-              "tools/Cargo.toml` from rules_actiond's sources, or set RULES_ACTIOND_CRATES_DL " +
-              "to your crate registry's download root (its index config.json `dl`).").format(
+        fetched = rctx.path(Label("@crates_cargo_fetch//:BUILD.bazel")).dirname
+        urls = _cached_urls(rctx, str(fetched.get_child("cargo_home")), basename)
+    if not urls:
+        fail("crate {} {} (sha256 {}): `cargo fetch` on tools/Cargo.lock did not download it".format(
             crate,
             version,
             rctx.attr.sha256,

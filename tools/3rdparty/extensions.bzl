@@ -1,11 +1,20 @@
 """The module extension that creates the repositories of our Rust tools' crates."""
 
+load("//tools/3rdparty:cargo_fetch.bzl", "cargo_fetch")
 load("//tools/3rdparty/crates:defs.bzl", "crate_repositories")
 
 def _crates_impl(module_ctx):
     direct = crate_repositories()
+
+    # Fetched only when Cargo's cache lacks a crate (crate_archive.bzl).
+    cargo_fetch(
+        name = "crates_cargo_fetch",
+        lockfile = Label("//tools:Cargo.lock"),
+        manifest = Label("//tools:Cargo.toml"),
+    )
     return module_ctx.extension_metadata(
-        root_module_direct_deps = [r.repo for r in direct if not r.is_dev_dep],
+        reproducible = True,
+        root_module_direct_deps = ["crates_cargo_fetch"] + [r.repo for r in direct if not r.is_dev_dep],
         root_module_direct_dev_deps = [r.repo for r in direct if r.is_dev_dep],
     )
 

@@ -23,7 +23,7 @@ if grep -nE 'https?://|http_archive' "${defs}"; then
 fi
 # Keep MODULE.bazel's use_repo(crates, ...) equal to the direct dependencies.
 module="${BUILD_WORKSPACE_DIRECTORY}/MODULE.bazel"
-repos=$(sed -n 's/^ *struct(repo *= *"\([^"]*\)", is_dev_dep = False),$/    "\1",/p' "${defs}")
+repos=$(sed -n 's/^ *struct(repo *= *"\([^"]*\)", is_dev_dep = False),$/    "\1",/p' "${defs}"; echo '    "crates_cargo_fetch",')
 awk -v repos="${repos}" '
   /^use_repo\($/ { held = $0; next }
   held != "" && /^    crates,$/ { print held; print; print repos; skipping = 1; held = ""; next }
