@@ -1,6 +1,7 @@
 """The rule that turns a runtime repository's files into a RuntimeInfo target."""
 
 load("//rules:providers.bzl", "RuntimeInfo")
+load(":actiond_tool_toolchain.bzl", "ACTIOND_TOOL_TOOLCHAIN_TYPE", "actiond_tool")
 load(":sqfs.bzl", "runtime_entries")
 
 def runtime_validation_action(ctx, runtime):
@@ -11,7 +12,7 @@ def runtime_validation_action(ctx, runtime):
     glibc its name declares.
 
     Args:
-      ctx: the rule context, with an executable `_tool` (actiond-tool).
+      ctx: the rule context (of a rule with the actiond-tool toolchain).
       runtime: the RuntimeInfo to check.
 
     Returns:
@@ -24,7 +25,7 @@ def runtime_validation_action(ctx, runtime):
     args = ctx.actions.args()
     args.add_all(["check", "runtime", "--spec", spec, "--stamp", stamp])
     ctx.actions.run(
-        executable = ctx.executable._tool,
+        executable = actiond_tool(ctx),
         arguments = [args],
         inputs = [spec] + inputs,
         outputs = [stamp],
@@ -60,6 +61,7 @@ def _glibc_runtime_impl(ctx):
 
 glibc_runtime = rule(
     implementation = _glibc_runtime_impl,
+    toolchains = [ACTIOND_TOOL_TOOLCHAIN_TYPE],
     doc = """A glibc runtime made by `glibc_deb_runtime`; it provides `RuntimeInfo`.
 
 Its validation action (`--norun_validations` skips it) checks the runtime
@@ -75,11 +77,6 @@ from its .debs: every manifest mount exists, every interpreter is an ELF of
         "runtime_name": attr.string(mandatory = True),
         "strip": attr.string_list(),
         "symlinks": attr.string_dict(),
-        "_tool": attr.label(
-            default = Label("//tools/cli:actiond_tool"),
-            executable = True,
-            cfg = "exec",
-        ),
     },
     provides = [RuntimeInfo],
 )

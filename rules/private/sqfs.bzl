@@ -1,6 +1,7 @@
 """SquashFS images: the sqfs_pack action, `sqfs_image` and `runtime_squashfs`."""
 
 load("//rules:providers.bzl", "RuntimeInfo", "SquashfsInfo")
+load(":actiond_tool_toolchain.bzl", "ACTIOND_TOOL_TOOLCHAIN_TYPE", "actiond_tool")
 
 _DEFAULT_LEVELS = {"gzip": 9, "xz": 6, "zstd": 15}
 
@@ -9,11 +10,6 @@ COMPRESSION_ATTRS = {
     "compression": attr.string(default = "zstd", values = ["zstd", "xz", "gzip"], doc = "Block compression."),
     "level": attr.int(default = -1, doc = "Compression level; -1 picks mksquashfs's default (zstd 15, xz 6, gzip 9)."),
     "mtime": attr.int(default = 0, doc = "The one modification time of every inode."),
-    "_tool": attr.label(
-        default = Label("//tools/cli:actiond_tool"),
-        executable = True,
-        cfg = "exec",
-    ),
 }
 
 def sqfs_pack_action(ctx, out, entries, inputs, mnemonic = "SqfsPack"):
@@ -44,7 +40,7 @@ def sqfs_pack_action(ctx, out, entries, inputs, mnemonic = "SqfsPack"):
     args.add("--spec", spec)
     args.add("--out", out)
     ctx.actions.run(
-        executable = ctx.executable._tool,
+        executable = actiond_tool(ctx),
         arguments = [args],
         inputs = depset([spec], transitive = [inputs]),
         outputs = [out],
@@ -64,7 +60,7 @@ def sqfs_validation_action(ctx, image, spec, inputs):
     image is built, unless `--norun_validations`.
 
     Args:
-      ctx: the rule context (with COMPRESSION_ATTRS' `_tool`).
+      ctx: the rule context (of a rule with the actiond-tool toolchain).
       image: the image File.
       spec: the spec File `sqfs_pack_action` returned.
       inputs: every File the spec's entries read.
@@ -78,7 +74,7 @@ def sqfs_validation_action(ctx, image, spec, inputs):
     args.add("--spec", spec)
     args.add("--stamp", stamp)
     ctx.actions.run(
-        executable = ctx.executable._tool,
+        executable = actiond_tool(ctx),
         arguments = [args],
         inputs = depset([image, spec], transitive = [inputs]),
         outputs = [stamp],
@@ -136,6 +132,7 @@ def _sqfs_image_impl(ctx):
 
 sqfs_image = rule(
     implementation = _sqfs_image_impl,
+    toolchains = [ACTIOND_TOOL_TOOLCHAIN_TYPE],
     doc = """A reproducible SquashFS image of files, directories, symlinks, tars and .debs.
 
 Tars and .debs are streamed, never extracted; symlink targets and modes are
@@ -221,6 +218,7 @@ def _runtime_squashfs_impl(ctx):
 
 runtime_squashfs = rule(
     implementation = _runtime_squashfs_impl,
+    toolchains = [ACTIOND_TOOL_TOOLCHAIN_TYPE],
     doc = """The runtimes image an executor mounts: one SquashFS with
 
 ```

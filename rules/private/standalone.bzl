@@ -1,6 +1,7 @@
 """Standalone binaries: payloads embedded as ELF sections or Mach-O sections."""
 
 load("@rules_cc//cc:defs.bzl", "cc_library")
+load(":actiond_tool_toolchain.bzl", "ACTIOND_TOOL_TOOLCHAIN_TYPE", "actiond_tool")
 
 _PAYLOADS = ["runtimes", "kernel", "initramfs"]
 
@@ -12,7 +13,7 @@ def standalone_validation_action(ctx, binary, payloads, prefix):
     the digests section records.
 
     Args:
-      ctx: the rule context, with an executable `_tool` (actiond-tool).
+      ctx: the rule context (of a rule with the actiond-tool toolchain).
       binary: the standalone binary File.
       payloads: dict of payload name to File.
       prefix: the section name prefix.
@@ -26,7 +27,7 @@ def standalone_validation_action(ctx, binary, payloads, prefix):
     for name, f in sorted(payloads.items()):
         check.add("--payload", "{}={}".format(name, f.path))
     ctx.actions.run(
-        executable = ctx.executable._tool,
+        executable = actiond_tool(ctx),
         arguments = [check],
         inputs = [binary] + payloads.values(),
         outputs = [stamp],
@@ -46,7 +47,7 @@ def _standalone_binary_impl(ctx):
     args.add(binary)
     args.add(out)
     ctx.actions.run(
-        executable = ctx.executable._tool,
+        executable = actiond_tool(ctx),
         arguments = [args],
         inputs = [binary] + payloads.values(),
         outputs = [out],
@@ -63,6 +64,7 @@ def _standalone_binary_impl(ctx):
 
 standalone_binary = rule(
     implementation = _standalone_binary_impl,
+    toolchains = [ACTIOND_TOOL_TOOLCHAIN_TYPE],
     executable = True,
     doc = """An ELF executable carrying its payloads as non-allocated sections.
 
@@ -94,7 +96,6 @@ standalone_binary(
         "kernel": attr.label(allow_single_file = True, doc = "Optional: the VM's kernel."),
         "runtimes": attr.label(allow_single_file = True, mandatory = True, doc = "The runtimes image."),
         "section_prefix": attr.string(default = ".actiond.", doc = "ELF section name prefix (the seed's by default)."),
-        "_tool": attr.label(default = Label("//tools/cli:actiond_tool"), executable = True, cfg = "exec"),
     },
 )
 

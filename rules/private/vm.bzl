@@ -1,6 +1,7 @@
 """VM payloads: `initramfs` (with the guest built for the VM's arch) and `vm_bundle`."""
 
 load("//rules:providers.bzl", "SquashfsInfo", "VmBundleInfo")
+load(":actiond_tool_toolchain.bzl", "ACTIOND_TOOL_TOOLCHAIN_TYPE", "actiond_tool")
 
 def _vm_platform_impl(_settings, attr):
     return {"//command_line_option:platforms": str(attr.platform)}
@@ -48,7 +49,7 @@ def _initramfs_impl(ctx):
     args.add("--spec", spec)
     args.add("--out", out)
     ctx.actions.run(
-        executable = ctx.executable._tool,
+        executable = actiond_tool(ctx),
         arguments = [args],
         inputs = inputs + [spec],
         outputs = [out],
@@ -62,7 +63,7 @@ def _initramfs_impl(ctx):
     check = ctx.actions.args()
     check.add_all(["check", "initramfs", out, "--arch", arch, "--init", ctx.attr.init_path, "--stamp", stamp])
     ctx.actions.run(
-        executable = ctx.executable._tool,
+        executable = actiond_tool(ctx),
         arguments = [check],
         inputs = [out],
         outputs = [stamp],
@@ -76,6 +77,7 @@ def _initramfs_impl(ctx):
 
 initramfs = rule(
     implementation = _initramfs_impl,
+    toolchains = [ACTIOND_TOOL_TOOLCHAIN_TYPE],
     doc = """An initramfs: a cpio "newc" archive compressed with zstd, deterministic
 (sorted entries, sequential inode numbers, mtime/uid/gid 0).
 
@@ -111,7 +113,6 @@ initramfs(
         "platform": attr.label(default = Label("//platforms:linux_x86_64"), doc = "The VM's platform."),
         "symlinks": attr.string_dict(doc = "Path -> target."),
         "_arch": attr.label(default = Label("//rules/private:target_arch"), cfg = vm_platform_transition),
-        "_tool": attr.label(default = Label("//tools/cli:actiond_tool"), executable = True, cfg = "exec"),
     },
 )
 
@@ -125,7 +126,7 @@ def _vm_bundle_impl(ctx):
     for name, f in sorted(files.items()):
         args.add("{}={}".format(name, f.path))
     ctx.actions.run(
-        executable = ctx.executable._tool,
+        executable = actiond_tool(ctx),
         arguments = [args],
         inputs = files.values(),
         outputs = [manifest],
@@ -140,7 +141,7 @@ def _vm_bundle_impl(ctx):
     for name, f in sorted(files.items()):
         check.add("--file", "{}={}".format(name, f.path))
     ctx.actions.run(
-        executable = ctx.executable._tool,
+        executable = actiond_tool(ctx),
         arguments = [check],
         inputs = [manifest] + files.values(),
         outputs = [stamp],
@@ -155,6 +156,7 @@ def _vm_bundle_impl(ctx):
 
 vm_bundle = rule(
     implementation = _vm_bundle_impl,
+    toolchains = [ACTIOND_TOOL_TOOLCHAIN_TYPE],
     doc = """A VM payload: the zstd kernel, the initramfs and the runtimes image, with
 `<name>.json` giving each one's file name, sha256 and size (also the
 `manifest` output group). Its validation action checks the manifest against
@@ -177,7 +179,6 @@ vm_bundle(
         "initramfs": attr.label(allow_single_file = True, mandatory = True),
         "kernel": attr.label(allow_single_file = True, mandatory = True),
         "runtimes": attr.label(providers = [SquashfsInfo], mandatory = True),
-        "_tool": attr.label(default = Label("//tools/cli:actiond_tool"), executable = True, cfg = "exec"),
     },
     provides = [VmBundleInfo],
 )

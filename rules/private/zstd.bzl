@@ -1,5 +1,7 @@
 """`zstd_compress`: deterministic zstd compression of one file."""
 
+load(":actiond_tool_toolchain.bzl", "ACTIOND_TOOL_TOOLCHAIN_TYPE", "actiond_tool")
+
 def _zstd_compress_impl(ctx):
     out = ctx.actions.declare_file(ctx.attr.out or ctx.file.src.basename + ".zst")
     args = ctx.actions.args()
@@ -13,7 +15,7 @@ def _zstd_compress_impl(ctx):
     args.add(ctx.file.src)
     args.add(out)
     ctx.actions.run(
-        executable = ctx.executable._tool,
+        executable = actiond_tool(ctx),
         arguments = [args],
         inputs = [ctx.file.src],
         outputs = [out],
@@ -24,6 +26,7 @@ def _zstd_compress_impl(ctx):
 
 zstd_compress = rule(
     implementation = _zstd_compress_impl,
+    toolchains = [ACTIOND_TOOL_TOOLCHAIN_TYPE],
     doc = """Compresses one file with zstd (the zstd crate, in its multi-threaded mode).
 
 The output is byte-identical for any `threads`, and depends only on the
@@ -51,6 +54,5 @@ zstd_compress(
         "out": attr.string(doc = "Output file name; default `<src>.zst`."),
         "src": attr.label(allow_single_file = True, mandatory = True, doc = "The file to compress."),
         "threads": attr.int(default = 0, doc = "Worker threads, 0 for every core; the output does not depend on it."),
-        "_tool": attr.label(default = Label("//tools/cli:actiond_tool"), executable = True, cfg = "exec"),
     },
 )

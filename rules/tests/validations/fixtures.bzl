@@ -3,6 +3,9 @@
 load("//rules:providers.bzl", "RuntimeInfo")
 
 # buildifier: disable=bzl-visibility
+load("//rules/private:actiond_tool_toolchain.bzl", "ACTIOND_TOOL_TOOLCHAIN_TYPE")
+
+# buildifier: disable=bzl-visibility
 load("//rules/private:runtime_info.bzl", "runtime_validation_action")
 
 # buildifier: disable=bzl-visibility
@@ -10,8 +13,6 @@ load("//rules/private:sqfs.bzl", "sqfs_validation_action")
 
 # buildifier: disable=bzl-visibility
 load("//rules/private:standalone.bzl", "standalone_validation_action")
-
-_TOOL = attr.label(default = Label("//tools/cli:actiond_tool"), executable = True, cfg = "exec")
 
 def _runtime_with_manifest_impl(ctx):
     real = ctx.attr.runtime[RuntimeInfo]
@@ -34,12 +35,12 @@ def _runtime_with_manifest_impl(ctx):
 
 runtime_with_manifest = rule(
     implementation = _runtime_with_manifest_impl,
+    toolchains = [ACTIOND_TOOL_TOOLCHAIN_TYPE],
     doc = "A real runtime's .debs with another manifest (and name), validated as `glibc_runtime` validates.",
     attrs = {
         "manifest": attr.label(allow_single_file = [".json"], mandatory = True),
         "runtime": attr.label(providers = [RuntimeInfo], mandatory = True),
         "runtime_name": attr.string(doc = "Another name for the runtime, e.g. `glibc2.31`."),
-        "_tool": _TOOL,
     },
 )
 
@@ -54,10 +55,10 @@ def _checked_image_impl(ctx):
 
 checked_image = rule(
     implementation = _checked_image_impl,
+    toolchains = [ACTIOND_TOOL_TOOLCHAIN_TYPE],
     doc = "Any image file, validated as `runtime_squashfs` and `sqfs_image` validate theirs.",
     attrs = {
         "image": attr.label(allow_single_file = True, mandatory = True),
-        "_tool": _TOOL,
     },
 )
 
@@ -71,10 +72,10 @@ def _checked_standalone_impl(ctx):
 
 checked_standalone = rule(
     implementation = _checked_standalone_impl,
+    toolchains = [ACTIOND_TOOL_TOOLCHAIN_TYPE],
     doc = "Any binary file, validated as `standalone_binary` validates its output against `payloads`.",
     attrs = {
         "binary": attr.label(allow_single_file = True, mandatory = True),
         "payloads": attr.label_keyed_string_dict(allow_files = True, mandatory = True, doc = "File -> payload name."),
-        "_tool": _TOOL,
     },
 )
