@@ -173,6 +173,17 @@ def _glibc_impl(module_ctx):
         hub[key] = repo
     _hub(name = "glibc_runtimes", runtimes = hub)
 
+    # Reproducible (no lock-file entry needed) when every .deb is pinned by
+    # sha256; `bazel mod tidy` keeps the root module's use_repo to the hub.
+    pinned = all([d.sha256 for r in runtimes.values() for d in r.debs])
+    root_dev = [module_ctx.is_dev_dependency(t) for m in module_ctx.modules if m.is_root for t in m.tags.runtime + m.tags.deb + m.tags.lock]
+    dev = bool(root_dev) and all(root_dev)
+    return module_ctx.extension_metadata(
+        reproducible = pinned,
+        root_module_direct_deps = [] if dev else ["glibc_runtimes"],
+        root_module_direct_dev_deps = ["glibc_runtimes"] if dev else [],
+    )
+
 glibc = module_extension(
     implementation = _glibc_impl,
     tag_classes = {"runtime": _runtime, "deb": _deb, "lock": _lock},
