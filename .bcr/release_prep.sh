@@ -1,30 +1,74 @@
 #!/usr/bin/env bash
-# Makes a release's source archive and prints its release notes.
+# Makes a release: the source archive, the prebuilt actiond-tool binaries it
+# points at, and the release notes.
 #
 # Usage: .bcr/release_prep.sh TAG [CHANGES_FILE] >notes.md
 #   TAG          vX.Y.Z or X.Y.Z; the archive unpacks to rules_actiond-X.Y.Z/
 #                (source.template.json's strip_prefix)
 #   CHANGES_FILE what changed, in Markdown (default: the commit subjects since
 #                the previous tag)
-# Writes rules_actiond-TAG.tar.gz in the current directory, from git HEAD,
-# with MODULE.bazel's version set to X.Y.Z.
+# Environment:
+#   RELEASE_URL  where the release's files will be downloadable from (the
+#                binaries' URLs in the archive are RELEASE_URL/<file>);
+#                default https://github.com/$GITHUB_REPOSITORY/releases/download/TAG
+#   RELEASE_DIR  where to write the files (default: the current directory)
+#
+# Writes, from git HEAD:
+#   rules_actiond-TAG.tar.gz      MODULE.bazel's version set to X.Y.Z, and
+#                                 rules/private/actiond_tool_versions.json
+#                                 naming the two binaries below by sha256
+#   actiond-tool-linux-x86_64     static, so they start on any glibc
+#   actiond-tool-linux-aarch64
 set -euo pipefail
 tag=${1:?usage: release_prep.sh TAG [CHANGES_FILE]}
 version=${tag#v}
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-archive="${PWD}/rules_actiond-${tag}.tar.gz"
+out=$(cd "${RELEASE_DIR:-.}" && pwd)
+if [[ -z ${RELEASE_URL:-} ]]; then
+  [[ -n ${GITHUB_REPOSITORY:-} ]] || { echo "release_prep.sh: set RELEASE_URL (or GITHUB_REPOSITORY)" >&2; exit 1; }
+  RELEASE_URL="https://github.com/${GITHUB_REPOSITORY}/releases/download/${tag}"
+fi
+archive="${out}/rules_actiond-${tag}.tar.gz"
 prefix="rules_actiond-${version}"
 
 work=$(mktemp -d)
 trap 'rm -rf "${work}"' EXIT
 git -C "${repo}" archive --format=tar --prefix="${prefix}/" HEAD | tar -x -C "${work}"
+src="${work}/${prefix}"
+
+# The prebuilt binaries, built from the same commit: this checkout, clean.
+[[ -z $(git -C "${repo}" status --porcelain --untracked-files=no) ]] \
+  || { echo "release_prep.sh: ${repo} has uncommitted changes; the binaries must be built from HEAD" >&2; exit 1; }
+binaries=()
+for platform in linux_x86_64 linux_aarch64; do
+  config=()
+  [[ ${platform} == linux_aarch64 ]] && config=(--config=aarch64)
+  (cd "${repo}" && ./bazelw build "${config[@]}" //tools/cli:actiond_tool >&2)
+  file="actiond-tool-${platform//_/-}"
+  bin=$(cd "${repo}" && ./bazelw cquery "${config[@]}" --output=files //tools/cli:actiond_tool 2>/dev/null)
+  install -m 0755 "${repo}/${bin}" "${out}/${file}.tmp"
+  mv -f "${out}/${file}.tmp" "${out}/${file}"
+  sha=$(sha256sum "${out}/${file}" | cut -d' ' -f1)
+  binaries+=("\"${platform}\": {\"sha256\": \"${sha}\", \"urls\": [\"${RELEASE_URL%/}/${file}\"]}")
+done
+{
+  echo "{"
+  echo "  \"version\": \"${version}\","
+  echo "  \"binaries\": {"
+  echo "    ${binaries[0]},"
+  echo "    ${binaries[1]}"
+  echo "  }"
+  echo "}"
+} >"${src}/rules/private/actiond_tool_versions.json"
+
 # The released module carries its version.
-sed -i -E '0,/^    version = "[^"]*",$/s//    version = "'"${version}"'",/' "${work}/${prefix}/MODULE.bazel"
-grep -q "^    version = \"${version}\",$" "${work}/${prefix}/MODULE.bazel" \
+sed -i -E '0,/^    version = "[^"]*",$/s//    version = "'"${version}"'",/' "${src}/MODULE.bazel"
+grep -q "^    version = \"${version}\",$" "${src}/MODULE.bazel" \
   || { echo "release_prep.sh: cannot set the version in MODULE.bazel" >&2; exit 1; }
 # Reproducible: sorted names, fixed owner and mtime, no gzip timestamp.
 tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -C "${work}" -c "${prefix}" \
-  | gzip -n >"${archive}"
+  | gzip -n >"${archive}.tmp"
+mv -f "${archive}.tmp" "${archive}"
 integrity="sha256-$(openssl dgst -sha256 -binary "${archive}" | base64 -w0)"
 
 if [[ -n ${2:-} ]]; then
@@ -38,4 +82,4 @@ awk -v version="${version}" -v tag="${tag}" -v integrity="${integrity}" -v chang
   /^\{CHANGES\}$/ { print changes; next }
   { print }
 ' "${repo}/.bcr/release_notes.template.md"
-echo "release_prep.sh: wrote ${archive}" >&2
+echo "release_prep.sh: wrote ${archive} and the actiond-tool binaries into ${out}" >&2

@@ -16,6 +16,9 @@
 #                --norun_validations skips them
 #   bad_inputs   bad runtime declarations fail with clear messages
 #   mirror       a downloader config sends runtime URLs to a mirror
+#   prebuilt     a release's prebuilt actiond-tool serves a downstream module
+#                through its toolchain, with no Rustc action (needs a clean
+#                checkout: the release is HEAD)
 #   all          ./bazelw test //... (build, linux, vm and standalone), then
 #                every mode after standalone
 #
@@ -24,7 +27,7 @@ set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 layer_tags=(layer-linux layer-vm layer-standalone)
-outside=(aarch64 validations stress downstream determinism bad_inputs mirror)
+outside=(aarch64 validations stress downstream determinism bad_inputs mirror prebuilt)
 
 nested() {
   (cd "e2e/$1" && ../../bazelw test //... && ../../bazelw shutdown)
@@ -39,7 +42,7 @@ run_mode() {
     linux | vm | standalone) ./bazelw test --test_tag_filters="layer-$1" //... ;;
     aarch64) ./bazelw test --config=aarch64 //tools/... ;;
     stress | downstream) nested "$1" ;;
-    validations | determinism | bad_inputs | mirror) "e2e/$1/run.sh" ;;
+    validations | determinism | bad_inputs | mirror | prebuilt) "e2e/$1/run.sh" ;;
     all)
       local status=0
       ./bazelw test //... || status=1
