@@ -41,12 +41,12 @@ src="${work}/${prefix}"
   || { echo "release_prep.sh: ${repo} has uncommitted changes; the binaries must be built from HEAD" >&2; exit 1; }
 binaries=()
 for platform in linux_x86_64 linux_aarch64; do
-  config=()
-  [[ ${platform} == linux_aarch64 ]] && config=(--config=aarch64)
+  config=(-c opt)
+  [[ ${platform} == linux_aarch64 ]] && config+=(--config=aarch64)
   (cd "${repo}" && ./bazelw build "${config[@]}" //tools/cli:actiond_tool >&2)
   file="actiond-tool-${platform//_/-}"
-  bin=$(cd "${repo}" && ./bazelw cquery "${config[@]}" --output=files //tools/cli:actiond_tool 2>/dev/null)
-  install -m 0755 "${repo}/${bin}" "${out}/${file}.tmp"
+  bin=$(cd "${repo}" && ./bazelw info "${config[@]}" bazel-bin 2>/dev/null)/tools/cli/actiond_tool
+  install -m 0755 "${bin}" "${out}/${file}.tmp"
   mv -f "${out}/${file}.tmp" "${out}/${file}"
   sha=$(sha256sum "${out}/${file}" | cut -d' ' -f1)
   binaries+=("\"${platform}\": {\"sha256\": \"${sha}\", \"urls\": [\"${RELEASE_URL%/}/${file}\"]}")
