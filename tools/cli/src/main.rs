@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod check;
+mod unpack;
 
 #[derive(Parser)]
 #[command(
@@ -109,9 +110,12 @@ enum Command {
     /// Validate build outputs (the validation actions of the rules).
     #[command(subcommand)]
     Check(CheckCommand),
-    /// Run commands inside a runtime, as an executor does for `libc=<name>`.
+    /// Runtimes: derive one from its .debs, run commands inside one.
     #[command(subcommand)]
     Runtime(RuntimeCommand),
+    /// Read files out of .debs (checked: hostile entries are refused).
+    #[command(subcommand)]
+    Deb(DebCommand),
     /// Resolve runtime packages through Packages indexes into a lock file.
     ///
     /// Index paths in the request are relative to the current directory.
@@ -252,6 +256,23 @@ enum RuntimeCommand {
     ///
     /// Example: actiond-tool runtime run --image runtimes.sqfs --libc glibc2.35 --bind "$PWD" --workdir "$PWD" -- ./hello
     Run(RunArgs),
+    /// Derive a runtime from its .debs: runtime_manifest.json, the symlinks
+    /// added to its tree (usrmerge), and optionally the tree itself.
+    ///
+    /// The .debs are read in order, minus each --strip pattern; an entry that
+    /// would land outside the tree, a device node or a libc6 of another
+    /// version than the name's fails, naming the .deb and the entry.
+    ///
+    /// Example: actiond-tool runtime derive --name glibc2.35 --arch x86_64 --strip usr/share/doc --manifest runtime_manifest.json --root root libc6_2.35-0ubuntu3_amd64.deb
+    Derive(unpack::DeriveArgs),
+}
+
+#[derive(Subcommand)]
+enum DebCommand {
+    /// Write files of the .debs' data (read in order into one tree) to outputs.
+    ///
+    /// Example: actiond-tool deb extract --member boot/vmlinuz-6.8.0-31-generic=vmlinuz linux-image.deb
+    Extract(unpack::ExtractArgs),
 }
 
 #[derive(clap::Args)]
@@ -386,6 +407,8 @@ fn run(cli: Cli) -> Result<()> {
                     .unwrap_or(125),
             );
         }
+        Command::Runtime(RuntimeCommand::Derive(args)) => unpack::derive(args)?,
+        Command::Deb(DebCommand::Extract(args)) => unpack::extract(args)?,
         Command::Initramfs { spec, out, threads } => {
             let parsed = initramfs::Spec::read(&spec)?;
             let threads = all_cores_if_zero(threads);

@@ -21,6 +21,7 @@
 use crate::strip;
 use crate::tree::{clean_path, Content, Node, Tree};
 use crate::Error;
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
@@ -71,12 +72,104 @@ pub fn read_deb(
 
 /// Reads the data of a .deb from `reader`; `name` names it in errors.
 pub fn read_deb_from(
-    mut reader: impl Read,
+    reader: impl Read,
     name: &str,
     prefix: &str,
     strip_patterns: &[String],
     limit: u64,
 ) -> Result<Archive, Error> {
+    let (found, members) = visit_members(reader, name, |member, data| {
+        if !member.starts_with("data.tar") {
+            return Ok(None);
+        }
+        let stream = open_compressed(name, member, data)?;
+        let origin = format!("{name}:{member}");
+        read_tar(stream, prefix, strip_patterns, &origin, limit).map(Some)
+    })?;
+    found.ok_or_else(|| Error::Input {
+        path: name.to_owned(),
+        message: format!("no data.tar.* member (members: {})", members.join(", ")),
+    })
+}
+
+/// The fields of a .deb's `control` file (`Package`, `Version`, ...), from
+/// its control.tar.*; continuation lines are left out.
+pub fn read_control(path: &Path) -> Result<BTreeMap<String, String>, Error> {
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|e| Error::io(&name, e))?;
+    let bad = |message: String| Error::Input {
+        path: name.clone(),
+        message,
+    };
+    let (found, members) = visit_members(file, &name, |member, data| {
+        if !member.starts_with("control.tar") {
+            return Ok(None);
+        }
+        let stream = open_compressed(&name, member, data)?;
+        let mut archive = tar::Archive::new(decompress::Limited::new(stream, MAX_CONTROL));
+        for entry in archive
+            .entries()
+            .map_err(|e| bad(format!("{member}: corrupt tar: {e}")))?
+        {
+            let mut entry = entry.map_err(|e| bad(format!("{member}: corrupt tar: {e}")))?;
+            let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+            if clean_path(&raw).as_deref() != Ok("control") {
+                continue;
+            }
+            let mut text = String::new();
+            entry
+                .read_to_string(&mut text)
+                .map_err(|e| bad(format!("{member}: control: {e}")))?;
+            return Ok(Some(control_fields(&text)));
+        }
+        Err(bad(format!("{member} has no control file")))
+    })?;
+    found.ok_or_else(|| {
+        bad(format!(
+            "no control.tar.* member (members: {})",
+            members.join(", ")
+        ))
+    })
+}
+
+/// A control.tar larger than this (decompressed) is refused.
+const MAX_CONTROL: u64 = 64 << 20;
+
+fn control_fields(text: &str) -> BTreeMap<String, String> {
+    text.lines()
+        .filter(|line| !line.starts_with([' ', '\t']))
+        .filter_map(|line| line.split_once(':'))
+        .map(|(key, value)| (key.trim().to_owned(), value.trim().to_owned()))
+        .collect()
+}
+
+/// A member `data.tar.*`/`control.tar.*`, decompressed by its suffix.
+fn open_compressed<'a>(
+    name: &str,
+    member: &str,
+    data: &'a mut dyn Read,
+) -> Result<Box<dyn Read + 'a>, Error> {
+    let bad = |message: String| Error::Input {
+        path: name.to_owned(),
+        message,
+    };
+    if decompress::Format::from_suffix(member).is_none() {
+        return Err(bad(format!(
+            "{member} has unknown compression; supported: xz, zst, gz"
+        )));
+    }
+    let (_, stream) = decompress::open(data).map_err(|e| bad(format!("{member}: {e}")))?;
+    Ok(Box::new(stream))
+}
+
+/// Walks the ar members of the .deb `reader`, handing each one's name and
+/// bytes to `visit` until it returns `Some`. Returns that, and the names of
+/// the members before it.
+fn visit_members<T>(
+    mut reader: impl Read,
+    name: &str,
+    mut visit: impl FnMut(&str, &mut dyn Read) -> Result<Option<T>, Error>,
+) -> Result<(Option<T>, Vec<String>), Error> {
     let bad = |message: String| Error::Input {
         path: name.to_owned(),
         message,
@@ -97,7 +190,7 @@ pub fn read_deb_from(
         let mut header = [0u8; 60];
         let n = read_up_to(&mut reader, &mut header).map_err(|e| Error::io(name, e))?;
         if n == 0 {
-            break;
+            return Ok((None, members));
         }
         let at = members.len() + 1;
         if n < header.len() {
@@ -128,15 +221,8 @@ pub fn read_deb_from(
             inner: (&mut reader).take(size),
             left: size,
         };
-        if member.starts_with("data.tar") {
-            if decompress::Format::from_suffix(&member).is_none() {
-                return Err(bad(format!(
-                    "{member} has unknown compression; supported: xz, zst, gz"
-                )));
-            }
-            let (_, stream) = decompress::open(data).map_err(|e| bad(format!("{member}: {e}")))?;
-            let origin = format!("{name}:{member}");
-            return read_tar(stream, prefix, strip_patterns, &origin, limit);
+        if let Some(found) = visit(&member, &mut data)? {
+            return Ok((Some(found), members));
         }
         std::io::copy(&mut data, &mut std::io::sink())
             .map_err(|e| bad(format!("{member}: {e}")))?;
@@ -146,10 +232,6 @@ pub fn read_deb_from(
         }
         members.push(member);
     }
-    Err(bad(format!(
-        "no data.tar.* member (members: {})",
-        members.join(", ")
-    )))
 }
 
 /// An ar member's bytes, which must all be there: a reader that ends where

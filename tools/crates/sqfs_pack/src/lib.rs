@@ -211,6 +211,25 @@ pub fn build_tree(spec: &Spec, base: &Path, threads: usize) -> Result<Tree, Erro
                 &format!("spec entry {i} (symlink)"),
             )?,
             Entry::Tree { path, source } => add_tree(&mut tree, &at(path)?, &base.join(source))?,
+            Entry::Symlinks { source, prefix } => {
+                let source = base.join(source);
+                let origin = source.display().to_string();
+                let bad = |message: String| Error::Input {
+                    path: origin.clone(),
+                    message,
+                };
+                let text = std::fs::read_to_string(&source).map_err(|e| Error::io(&origin, e))?;
+                let links: std::collections::BTreeMap<String, String> = serde_json::from_str(&text)
+                    .map_err(|e| bad(format!("not a JSON object of path -> target: {e}")))?;
+                for (path, target) in links {
+                    let rel = clean_path(&path).map_err(|m| bad(format!("path {m}")))?;
+                    let path = at(&format!("{prefix}/{rel}"))?;
+                    let node = Node::Symlink {
+                        target: target.into_bytes(),
+                    };
+                    tree.insert(&path, node, &origin)?;
+                }
+            }
             Entry::Deb { .. } | Entry::Tar { .. } => unreachable!("read above"),
         }
     }

@@ -102,6 +102,13 @@ pub enum Entry {
     /// for directories and executables, 0644 otherwise) so that the umask
     /// does not leak in; symlinks are kept verbatim.
     Tree { path: String, source: PathBuf },
+    /// Symlinks listed in a JSON object of path -> target (what
+    /// `actiond-tool runtime derive --symlinks` writes), under `prefix`.
+    Symlinks {
+        source: PathBuf,
+        #[serde(default)]
+        prefix: String,
+    },
     /// Every entry of a .deb's data.tar, under `prefix`, minus `strip`.
     Deb {
         source: PathBuf,
