@@ -29,11 +29,9 @@ runtime_names = rule(
         "arch": "str: `x86_64` or `aarch64`.",
         "glibc_version": "str: the glibc version the name declares, e.g. `2.35`.",
         "debs": "list of File: the .deb files, in the order they are unpacked.",
-        "manifest": "File: runtime_manifest.json.",
+        "manifest": "File: runtime_manifest.json, derived from the .debs by a build action.",
         "strip": "list of str: path patterns removed from the tree (see `rules/extensions.bzl`).",
-        "symlinks": "dict of str to str: symlinks added to the tree (path -> target), such as usrmerge's `lib -> usr/lib`.",
-        "root": "File or None: a file at the top of the extracted tree (`root/.runtime`), whose dirname is the tree, for tests.",
-        "root_files": "depset of File: the extracted tree, for tests and inspection.",
+        "symlinks": "File: a JSON object of the symlinks added to the tree (path -> target), such as usrmerge's `lib -> usr/lib`.",
     },
 )
 

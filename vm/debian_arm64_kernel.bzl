@@ -14,7 +14,7 @@ kernel's configuration.
 """
 
 # buildifier: disable=bzl-visibility
-load("//rules/private:deb.bzl", "unpack_deb")
+load("//rules/private:deb.bzl", "check_deb")
 
 _MODULES = {
     "squashfs": "kernel/fs/squashfs/squashfs.ko.xz",
@@ -58,53 +58,54 @@ def _debian_arm64_kernel_impl(rctx):
     ]
     _apt(rctx, [apt_get, "download"] + [p + ":arm64" for p in packages], "`apt-get download {}`".format(" ".join(packages)))
     debs = sorted([p for p in rctx.path("debs").readdir() if p.basename.endswith(".deb")], key = lambda p: p.basename)
+
+    # Nothing is unpacked here: dpkg-deb lists the files, and deb_extract
+    # reads the chosen ones at build time through actiond-tool's checked
+    # reader. A listing line ends with "./path" or "./path -> target".
+    listed = {}
     for deb in debs:
-        _, err = unpack_deb(rctx, deb, deb.basename, "tree")
+        err = check_deb(rctx, deb, deb.basename)
         if err:
             fail("debian_arm64_kernel: " + err)
-    rctx.delete("_unpack")
+        out = _apt(rctx, ["dpkg-deb", "--contents", str(deb)], "`dpkg-deb --contents {}`".format(deb.basename))
+        for line in out.splitlines():
+            name = line.split(" ./", 1)[-1].split(" -> ", 1)[0].rstrip("/")
+            listed[name] = True
 
-    found = {}
-    for prefix in ["tree/usr/lib/modules/" + release, "tree/lib/modules/" + release]:
-        if rctx.path(prefix).exists:
-            found["modules"] = prefix
-    for candidate in [
-        "tree/usr/lib/modules/{}/vmlinuz".format(release),
-        "tree/boot/vmlinuz-" + release,
-    ]:
-        if rctx.path(candidate).exists:
-            found["vmlinuz"] = candidate
-    for candidate in [
-        "tree/usr/lib/modules/{}/config".format(release),
-        "tree/boot/config-" + release,
-    ]:
-        if rctx.path(candidate).exists:
-            found["config"] = candidate
-    for key in ["modules", "vmlinuz", "config"]:
-        if key not in found:
-            fail("debian_arm64_kernel: no {} in {}".format(key, ", ".join([d.basename for d in debs])))
-    for path in _MODULES.values():
-        if not rctx.path(found["modules"] + "/" + path).exists:
-            fail("debian_arm64_kernel: {} has no {}".format(release, path))
+    def first(candidates, what):
+        for c in candidates:
+            if c in listed:
+                return c
+        fail("debian_arm64_kernel: no {} ({}) in {}".format(what, " or ".join(candidates), ", ".join([d.basename for d in debs])))
+
+    modules = first(["usr/lib/modules/" + release, "lib/modules/" + release], "modules directory")
+    members = {
+        "config": first(["usr/lib/modules/{}/config".format(release), "boot/config-" + release], "config"),
+        "vmlinuz": first(["usr/lib/modules/{}/vmlinuz".format(release), "boot/vmlinuz-" + release], "vmlinuz"),
+    }
+    for name, path in _MODULES.items():
+        members[name + ".ko.xz"] = first([modules + "/" + path], name + " module")
 
     rctx.file("BUILD.bazel", """\
+load("@rules_actiond//rules/private:deb.bzl", "deb_extract")
+
 package(default_visibility = ["//visibility:public"])
 
-# Debian's {release} kernel (linux-image-arm64 when fetched).
-exports_files(["{vmlinuz}", "{config}"])
+deb_extract(
+    name = "files",
+    debs = {debs},
+    members = {members},
+    outs = {outs},
+)
 
-alias(name = "vmlinuz", actual = "{vmlinuz}")
-
-alias(name = "config", actual = "{config}")
-
-{modules}
+{aliases}
 """.format(
-        release = release,
-        vmlinuz = found["vmlinuz"],
-        config = found["config"],
-        modules = "\n".join([
-            'alias(name = "{}_ko", actual = "{}/{}")\n'.format(name, found["modules"], path)
-            for name, path in sorted(_MODULES.items())
+        debs = repr(["debs/" + d.basename for d in debs]),
+        members = repr([members[k] for k in sorted(members)]),
+        outs = repr(sorted(members)),
+        aliases = "\n".join([
+            'alias(name = "{}", actual = "{}")\n'.format(name, out)
+            for name, out in [(m + "_ko", m + ".ko.xz") for m in sorted(_MODULES)]
         ]),
     ))
 

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Bad input to the glibc extension and runtime repositories fails with a
-# clear message that names the file (or tag) and the reason.
+# clear message that names the file (or tag) and the reason. Hostile .debs,
+# whose entries would land outside the runtime's tree (../, a deep ../..,
+# an absolute name, a file through a symlink to /tmp, a hard link to
+# /etc/passwd), are refused naming the .deb, the entry and the rule, and no
+# file of theirs appears anywhere outside.
 #
 # Each case is a tiny downstream workspace, written into a scratch directory
 # and built with bazelw; the build must fail and print the expected message.
@@ -12,6 +16,8 @@ work="${here}/.work"
 rm -rf "${work}"
 mkdir -p "${work}/debs"
 python3 "${repo}/runtimes/tests/synthetic/make_debs.py" --bad "${work}/debs"
+escape="rules_actiond_escape_$$_${RANDOM}"
+python3 "${repo}/runtimes/tests/synthetic/make_debs.py" --hostile "${work}/debs" "${escape}"
 good_sha=$(sha256sum "${work}/debs/libc6_8.1-1_amd64.deb" | cut -d' ' -f1)
 cat >"${work}/.bazelrc" <<'RC'
 common --noenable_workspace
@@ -33,6 +39,10 @@ case_() {
     printf 'glibc = use_extension("@rules_actiond//rules:extensions.bzl", "glibc")\n'
     printf '%s\n' "$@"
     printf 'use_repo(glibc, "glibc_runtimes")\n'
+    # bazelw registers Debian's Rust toolchains from here (actiond-tool
+    # builds from source in this workspace).
+    printf 'host_rust = use_extension("@rules_actiond//bazel:host_rust.bzl", "host_rust", dev_dependency = True)\n'
+    printf 'use_repo(host_rust, "host_rust")\n'
   } >"${work}/MODULE.bazel"
   local out
   if out=$(cd "${work}" && "${repo}/bazelw" build "@glibc_runtimes//:${target}" 2>&1); then
@@ -67,6 +77,30 @@ case_ version_mismatch glibc2.35_x86_64 "libc6_8.1-1_amd64.deb is libc6 8.1-1, b
   'glibc.runtime(name = "glibc2.35", arch = "x86_64")' \
   'glibc.deb(runtime = "glibc2.35", arch = "x86_64", file = "//debs:libc6_8.1-1_amd64.deb")'
 case_ bad_name glibc2.35_x86_64 "libc \"libc-2.35\" must start with 'glibc'" 'glibc.runtime(name = "libc-2.35", arch = "x86_64")'
+
+# Each escape form, as a companion .deb of a good runtime: refused, and no
+# file named ${escape} anywhere: the output base, bazelw's root (its /tmp and
+# home), this machine's /tmp and home.
+output_base=$(cd "${work}" && "${repo}/bazelw" info output_base 2>/dev/null)
+build_root="${RULES_ACTIOND_CACHE:-${XDG_CACHE_HOME:-${HOME}/.cache}/rules_actiond}/bazel-$(cat "${repo}/.bazelversion")"
+escaped() {
+  find "${output_base}" "${build_root}/tmp" "${build_root}/root" /tmp "${HOME}" \
+    -name "${escape}" -not -path "${work}/*" 2>/dev/null | head -n 3
+}
+for form_message in \
+  "dotdot|escape_dotdot.deb:data.tar.gz: entry \"./usr/../../${escape}\" contains '..'" \
+  "deep|escape_deep.deb:data.tar.gz: entry \"./usr/../../../../../../../../tmp/${escape}\" contains '..'" \
+  "absolute|escape_absolute.deb:data.tar.gz: entry \"/tmp/${escape}\" is absolute" \
+  "symlink|puts it below \"tmp\", which is a symlink from" \
+  "hardlink|escape_hardlink.deb:data.tar.gz: ./etc/${escape}: hard link to \"/etc/passwd\" is absolute"; do
+  form=${form_message%%|*}
+  case_ "escape_${form}" glibc8.1_x86_64 "${form_message#*|}" \
+    "${runtime}" "$(deb libc6_8.1-1_amd64.deb)" "$(deb "escape_${form}.deb")"
+  if [[ -n $(escaped) ]]; then
+    echo "FAIL escape_${form}: files escaped: $(escaped)"
+    failed=$((failed + 1))
+  fi
+done
 
 (cd "${work}" && "${repo}/bazelw" shutdown) || true
 rm -rf "${work}"

@@ -1,84 +1,125 @@
-"""Reading .debs in repository rules: checked unpacking of data.tar.*."""
+""".debs in repository rules: verified, never unpacked.
+
+Repository rules only download a .deb, check its sha256 and its ar
+structure here, and write a BUILD file. Everything that reads the archive's
+contents runs as a build action through actiond-tool, whose reader refuses
+any entry that would land outside its tree (`deb_extract`, `glibc_runtime`,
+`sqfs_image`).
+"""
+
+load(":actiond_tool_toolchain.bzl", "ACTIOND_TOOL_TOOLCHAIN_TYPE", "actiond_tool")
 
 _COMPRESSIONS = ["xz", "zst", "gz"]
 
-def _control_fields(text):
-    fields = {}
-    for line in text.split("\n"):
-        if line and not line.startswith(" ") and ":" in line:
-            key, value = line.split(":", 1)
-            fields[key.strip()] = value.strip()
-    return fields
-
-def unpack_deb(rctx, deb, filename, output):
-    """Unpacks a .deb's data.tar into `output`.
+def check_deb(rctx, deb, filename):
+    """Checks that a file is a .deb: an ar archive with a data.tar of a known compression.
 
     Args:
       rctx: the repository_ctx.
       deb: the path of the .deb.
       filename: its name, for messages.
-      output: the directory (relative to the repository) to unpack into.
 
     Returns:
-      (control fields as a dict, None), or (None, an error message naming the file).
+      None, or an error message naming the file.
     """
-    if rctx.read(deb)[:8] != "!<arch>\n":
-        return None, "{} is not a .deb: it does not start with the ar magic '!<arch>'".format(filename)
-    work = rctx.path("_unpack/" + filename)
-    rctx.extract(deb, output = work)
-    members = {m.basename: m for m in work.readdir(watch = "no")}
-    data = [n for n in members if n.startswith("data.tar")]
-    control = [n for n in members if n.startswith("control.tar")]
-    if not data:
-        return None, "{} has no data.tar.* member (members: {})".format(filename, ", ".join(sorted(members.keys())))
-    for member in data + control:
+    data = rctx.read(deb)
+    if data[:8] != "!<arch>\n":
+        return "{} is not a .deb: it does not start with the ar magic '!<arch>'".format(filename)
+    members = []
+    pos = 8
+    for _ in range(len(data)):
+        if pos >= len(data):
+            break
+        header = data[pos:pos + 60]
+        if len(header) < 60:
+            return "{} is truncated: it ends inside the header of member {}".format(filename, len(members) + 1)
+        name = header[:16].rstrip(" ")
+        name = name[:-1] if name.endswith("/") else name
+        size = header[48:58].rstrip(" ")
+        if header[58:] != "`\n" or not size.isdigit():
+            return "{} is a corrupt ar archive: the header of member {} is malformed".format(filename, len(members) + 1)
+        pos += 60 + int(size)
+        if pos > len(data):
+            return "{} is truncated: member {} ends past the end of the file".format(filename, name)
+        pos += int(size) % 2
+        members.append(name)
+    data_members = [m for m in members if m.startswith("data.tar")]
+    if not data_members:
+        return "{} has no data.tar.* member (members: {})".format(filename, ", ".join(members))
+    for member in data_members + [m for m in members if m.startswith("control.tar")]:
         suffix = member.split(".tar", 1)[1].lstrip(".")
         if suffix not in _COMPRESSIONS:
-            return None, "{}: {} has unknown compression '{}'; supported: {}".format(
+            return "{}: {} has unknown compression '{}'; supported: {}".format(
                 filename,
                 member,
                 suffix,
                 ", ".join(_COMPRESSIONS),
             )
-    fields = {}
-    if control:
-        rctx.extract(members[control[0]], output = work.get_child("control"))
-        control_file = work.get_child("control").get_child("control")
-        if control_file.exists:
-            fields = _control_fields(rctx.read(control_file))
-    rctx.extract(members[data[0]], output = output)
-    return fields, None
+    return None
+
+def _deb_extract_impl(ctx):
+    if len(ctx.attr.members) != len(ctx.outputs.outs):
+        fail("{}: members and outs must be of the same length".format(ctx.label))
+    args = ctx.actions.args()
+    args.add_all(["deb", "extract"])
+    for member, out in zip(ctx.attr.members, ctx.outputs.outs):
+        args.add("--member", "{}={}".format(member, out.path))
+    args.add_all(ctx.files.debs)
+    ctx.actions.run(
+        executable = actiond_tool(ctx),
+        arguments = [args],
+        inputs = ctx.files.debs,
+        outputs = ctx.outputs.outs,
+        mnemonic = "DebExtract",
+        progress_message = "Extracting %{label} from .debs",
+    )
+    return [DefaultInfo(files = depset(ctx.outputs.outs))]
+
+deb_extract = rule(
+    implementation = _deb_extract_impl,
+    toolchains = [ACTIOND_TOOL_TOOLCHAIN_TYPE],
+    doc = "Files of .debs' data, each written to an output by actiond-tool's checked reader.",
+    attrs = {
+        "debs": attr.label_list(allow_files = [".deb"], mandatory = True, doc = "The .debs, read in order into one tree."),
+        "members": attr.string_list(mandatory = True, doc = "Paths in the data (symlinks of the archive are followed)."),
+        "outs": attr.output_list(mandatory = True, doc = "One output per member, in order."),
+    },
+)
 
 def _deb_archive_impl(rctx):
     filename = rctx.attr.urls[0].rsplit("/", 1)[-1]
     if not filename.endswith(".deb"):
         filename = rctx.name + ".deb"
     rctx.download(url = rctx.attr.urls, output = filename, sha256 = rctx.attr.sha256, canonical_id = rctx.attr.sha256)
-    _, err = unpack_deb(rctx, rctx.path(filename), filename, ".")
+    err = check_deb(rctx, rctx.path(filename), filename)
     if err:
         fail("deb_archive {}: {}".format(rctx.attr.name, err))
-    rctx.delete("_unpack")
-    rctx.delete(filename)
-    rctx.file("BUILD.bazel", rctx.attr.build_file_content or """\
+    rctx.file("BUILD.bazel", """\
+load("@rules_actiond//rules/private:deb.bzl", "deb_extract")
+
 package(default_visibility = ["//visibility:public"])
 
-exports_files(glob(["**"], exclude = ["BUILD.bazel", "REPO.bazel"]))
+exports_files([{deb}])
 
-filegroup(
+deb_extract(
     name = "files",
-    srcs = glob(["**"], exclude = ["BUILD.bazel", "REPO.bazel"]),
+    debs = [{deb}],
+    members = {files},
+    outs = {files},
 )
-""")
+""".format(deb = repr(filename), files = repr(rctx.attr.files)))
 
 deb_archive = repository_rule(
     implementation = _deb_archive_impl,
-    doc = """A .deb's files as a repository: downloaded (sha256-pinned, mirrors in order), its data.tar unpacked.
+    doc = """A .deb (sha256-pinned, mirrors in order) and the files of it you name, as labels.
 
-Every file is exported by its path in the package, e.g.
-`@linux_image//:boot/vmlinuz-6.8.0-31-generic`, and `:files` holds them all.
-Symlinks are unpacked by Bazel, which rewrites absolute targets; use the
-`.deb` itself (through the `glibc` extension or `sqfs_image`'s `debs`) where
-link targets must stay verbatim.
+The repository rule only downloads the .deb and checks its ar structure; it
+never unpacks it. Each path in `files` is a target of the repository, e.g.
+`@linux_image//:boot/vmlinuz-6.8.0-31-generic`, written by a build action
+through actiond-tool's checked reader, which refuses entries that would land
+outside the tree (absolute names, `..`, names below a symlink, hard links
+out, device nodes). `:files` holds them all, and the .deb itself is exported
+by its file name.
 
 Example, in MODULE.bazel:
 
@@ -87,13 +128,14 @@ deb_archive = use_repo_rule("@rules_actiond//rules:repositories.bzl", "deb_archi
 
 deb_archive(
     name = "linux_image",
+    files = ["boot/vmlinuz-6.8.0-31-generic"],
     sha256 = "fd2ed023c84163e62c73d3b7b613a9b004bd31e335641c23d42bd249e489fbe6",
     urls = ["https://archive.ubuntu.com/ubuntu/pool/main/l/linux-signed/linux-image-6.8.0-31-generic_6.8.0-31.31_amd64.deb"],
 )
 ```
 """,
     attrs = {
-        "build_file_content": attr.string(doc = "A BUILD file to use instead of the default."),
+        "files": attr.string_list(mandatory = True, doc = "Paths in the package's data to expose, e.g. `boot/vmlinuz-...`."),
         "sha256": attr.string(mandatory = True, doc = "The .deb's sha256."),
         "urls": attr.string_list(mandatory = True, doc = "Mirrors, tried in order."),
     },

@@ -38,7 +38,7 @@ Give `urls` and `sha256` (mandatory with `urls`), or `file`, a .deb in a reposit
         "runtime": attr.string(mandatory = True, doc = "The runtime's name."),
         "arch": attr.string(mandatory = True, doc = "The runtime's arch."),
         "urls": attr.string_list(doc = "Mirrors, tried in order."),
-        "sha256": attr.string(doc = "The .deb's sha256; mandatory with `urls`, checked when given with `file`."),
+        "sha256": attr.string(doc = "The .deb's sha256; mandatory with `urls`. With `file`, checked when given, and its absence is printed as a warning naming the file."),
         "file": attr.label(allow_single_file = [".deb"], doc = "A local .deb, instead of `urls`."),
         "filename": attr.string(doc = "The file name; default: the last component of the first URL or of `file`."),
     },
@@ -142,7 +142,7 @@ def collect_runtimes(modules, read_lock):
 def _hub_impl(rctx):
     lines = ['package(default_visibility = ["//visibility:public"])', ""]
     for key, repo in sorted(rctx.attr.runtimes.items()):
-        for suffix, target in [("", "runtime"), ("_manifest", "runtime_manifest.json")]:
+        for suffix, target in [("", "runtime"), ("_manifest", "manifest")]:
             lines.append("alias(\n    name = {},\n    actual = {},\n)\n".format(
                 repr(key + suffix),
                 repr("@{}//:{}".format(repo, target)),
@@ -191,8 +191,10 @@ glibc = module_extension(
 
 Creates `@glibc_runtimes` with one target per runtime, `<name>_<arch>`, and a
 `runtimes.bzl` listing them. Each runtime's repository downloads its .debs
-(sha256-verified, into Bazel's repository cache), unpacks them for inspection,
-strips documentation and (unless `keep_gconv`) gconv, and writes
+(sha256-verified, into Bazel's repository cache) and checks that they are
+.debs; it unpacks nothing. Its `glibc_runtime` target reads them in a build
+action through actiond-tool, which refuses entries that would land outside
+the tree, strips documentation and (unless `keep_gconv`) gconv, and derives
 `runtime_manifest.json` from what the tree contains. Bazel's downloader config
 (`--experimental_downloader_config`) can rewrite the URLs to a mirror.""",
 )

@@ -35,27 +35,50 @@ def runtime_validation_action(ctx, runtime):
     return stamp
 
 def _glibc_runtime_impl(ctx):
-    root_files = depset(ctx.files.root_files)
+    prefix = ctx.label.name + "/"
+    manifest = ctx.actions.declare_file(prefix + "runtime_manifest.json")
+    symlinks = ctx.actions.declare_file(prefix + "symlinks.json")
+    args = ctx.actions.args()
+    args.add_all(["runtime", "derive", "--name", ctx.attr.runtime_name, "--arch", ctx.attr.arch])
+    args.add_all(ctx.attr.strip, before_each = "--strip")
+    args.add("--manifest", manifest)
+    args.add("--symlinks", symlinks)
+    args.add_all(ctx.files.debs)
+    ctx.actions.run(
+        executable = actiond_tool(ctx),
+        arguments = [args],
+        inputs = ctx.files.debs,
+        outputs = [manifest, symlinks],
+        mnemonic = "RuntimeDerive",
+        progress_message = "Deriving runtime {} {} from its .debs".format(ctx.attr.runtime_name, ctx.attr.arch),
+    )
+
+    # The same derivation's arguments, for tests that unpack the runtime's
+    # tree themselves (`actiond-tool runtime derive $(cat ...) --root DIR`).
+    derive_args = ctx.actions.declare_file(prefix + "derive_args.txt")
+    ctx.actions.write(derive_args, "\n".join(
+        ["--name", ctx.attr.runtime_name, "--arch", ctx.attr.arch] +
+        ["--strip=" + p for p in ctx.attr.strip] +
+        [f.short_path for f in ctx.files.debs],
+    ) + "\n")
     runtime = RuntimeInfo(
         name = ctx.attr.runtime_name,
         arch = ctx.attr.arch,
         glibc_version = ctx.attr.glibc_version,
         debs = ctx.files.debs,
-        manifest = ctx.file.manifest,
+        manifest = manifest,
         strip = ctx.attr.strip,
-        symlinks = ctx.attr.symlinks,
-        root = ctx.file.root,
-        root_files = root_files,
+        symlinks = symlinks,
     )
     return [
         runtime,
-        OutputGroupInfo(_validation = depset([runtime_validation_action(ctx, runtime)])),
+        OutputGroupInfo(
+            manifest = depset([manifest]),
+            _validation = depset([runtime_validation_action(ctx, runtime)]),
+        ),
         DefaultInfo(
-            files = depset([ctx.file.manifest] + ctx.files.debs),
-            runfiles = ctx.runfiles(
-                files = [ctx.file.manifest, ctx.file.root] + ctx.files.debs,
-                transitive_files = root_files,
-            ),
+            files = depset([manifest, symlinks] + ctx.files.debs),
+            runfiles = ctx.runfiles(files = [manifest, symlinks, derive_args] + ctx.files.debs),
         ),
     ]
 
@@ -64,19 +87,20 @@ glibc_runtime = rule(
     toolchains = [ACTIOND_TOOL_TOOLCHAIN_TYPE],
     doc = """A glibc runtime made by `glibc_deb_runtime`; it provides `RuntimeInfo`.
 
-Its validation action (`--norun_validations` skips it) checks the runtime
+A build action reads the .debs in order through actiond-tool (which refuses
+entries that would land outside the tree), removes `strip`, and derives
+`runtime_manifest.json` (also the `manifest` output group) and the symlinks
+a usrmerged runtime needs. Its runfiles add `derive_args.txt`, the same
+derivation's arguments, for tests that unpack the tree themselves. Its
+validation action (`--norun_validations` skips it) checks the runtime
 from its .debs: every manifest mount exists, every interpreter is an ELF of
 `arch`, and libc.so.6 is glibc `glibc_version`.""",
     attrs = {
         "arch": attr.string(mandatory = True, values = ["x86_64", "aarch64"]),
         "debs": attr.label_list(allow_files = [".deb"], mandatory = True),
         "glibc_version": attr.string(mandatory = True),
-        "manifest": attr.label(allow_single_file = [".json"], mandatory = True),
-        "root": attr.label(allow_single_file = True, mandatory = True),
-        "root_files": attr.label_list(allow_files = True),
         "runtime_name": attr.string(mandatory = True),
         "strip": attr.string_list(),
-        "symlinks": attr.string_dict(),
     },
     provides = [RuntimeInfo],
 )

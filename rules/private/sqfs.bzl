@@ -181,10 +181,9 @@ def runtime_entries(runtime, prefix):
     entries = [{"type": "dir", "path": prefix + "/root", "mode": 493}]
     for deb in runtime.debs:
         entries.append({"type": "deb", "source": deb.path, "prefix": prefix + "/root", "strip": runtime.strip})
-    for link, target in sorted(runtime.symlinks.items()):
-        entries.append({"type": "symlink", "path": prefix + "/root/" + link, "target": target})
+    entries.append({"type": "symlinks", "source": runtime.symlinks.path, "prefix": prefix + "/root"})
     entries.append({"type": "file", "path": prefix + "/runtime_manifest.json", "source": runtime.manifest.path, "mode": 420})
-    return entries, runtime.debs + [runtime.manifest]
+    return entries, runtime.debs + [runtime.symlinks, runtime.manifest]
 
 def _runtime_squashfs_impl(ctx):
     entries = [

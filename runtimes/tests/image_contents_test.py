@@ -24,6 +24,7 @@ import tempfile
 
 def source_path(path):
     """Spec paths are relative to the execroot; map them into the runfiles."""
+    path = re.sub(r"^bazel-out/[^/]+/bin/", "", path)
     if path.startswith("external/"):
         return os.path.join("..", path[len("external/"):])
     return path
@@ -54,6 +55,13 @@ def build_expected(spec, root):
             dest = os.path.join(root, entry["path"])
             os.makedirs(os.path.dirname(dest), exist_ok=True)
             os.symlink(entry["target"], dest)
+        elif kind == "symlinks":
+            with open(source_path(entry["source"])) as f:
+                links = json.load(f)
+            for path, target in links.items():
+                dest = os.path.join(root, entry["prefix"], path)
+                os.makedirs(os.path.dirname(dest), exist_ok=True)
+                os.symlink(target, dest)
         elif kind == "deb":
             prefix = os.path.join(root, entry["prefix"])
             scratch = tempfile.mkdtemp(dir=os.path.dirname(root))

@@ -12,8 +12,12 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 runfiles=$(cd .. && pwd)
 work="${TEST_TMPDIR}/elsewhere"
 mkdir -p "${work}"
-ln -s "${runfiles}" "${work}/external"
-for top in "${runfiles}/_main"/*; do ln -s "${top}" "${work}/$(basename "${top}")"; done
+# Generated inputs (bazel-out/<config>/bin/...) map the same way.
+for dir in "" $(grep -o '"bazel-out/[^/"]*/bin/' "${spec}" | tr -d '"' | sort -u); do
+  mkdir -p "${work}/${dir}"
+  ln -s "${runfiles}" "${work}/${dir}external"
+  for top in "${runfiles}/_main"/*; do ln -s "${top}" "${work}/${dir}$(basename "${top}")"; done
+done
 
 want=$(sha256sum "${image}" | cut -d' ' -f1)
 for settings in "1 UTC 022 C" "3 Asia/Kolkata 077 de_DE.UTF-8" "8 America/Santiago 000 C.UTF-8"; do

@@ -25,8 +25,6 @@ def _runtime_with_manifest_impl(ctx):
         manifest = ctx.file.manifest,
         strip = real.strip,
         symlinks = real.symlinks,
-        root = real.root,
-        root_files = real.root_files,
     )
     return [
         runtime,

@@ -3,6 +3,7 @@
 
 Usage: make_debs.py OUTDIR           the good .debs of the repository tests
        make_debs.py --bad OUTDIR     malformed .debs for the bad-input tests
+       make_debs.py --hostile OUTDIR NAME   .debs whose entries escape the tree
 
 Each .deb is a real ar archive (debian-binary, control.tar.*, data.tar.*)
 with a libc6-like layout, deterministic (mtime 0, uid/gid 0). The layouts
@@ -35,20 +36,25 @@ def libc(version):
 
 
 def tar_bytes(entries, compression):
-    """entries: (path, kind, payload) with kind in dir/file/exe/symlink."""
+    """entries: (path, kind, payload) with kind in dir/file/exe/symlink/hardlink.
+
+    A path is written as "./<path>", or verbatim if it starts with "raw:".
+    """
     buf = io.BytesIO()
     mode = {"gz": "w:gz", "xz": "w:xz", "zst": "w:zst"}[compression]
     with tarfile.open(fileobj=buf, mode=mode, format=tarfile.GNU_FORMAT) as tar:
         for path, kind, payload in entries:
-            info = tarfile.TarInfo("./" + path if path else ".")
+            name = path[len("raw:"):] if path.startswith("raw:") else "./" + path if path else "."
+            info = tarfile.TarInfo(name)
             info.mtime = 0
             info.uid = info.gid = 0
             info.uname = info.gname = "root"
             if kind == "dir":
                 info.type, info.mode = tarfile.DIRTYPE, 0o755
                 tar.addfile(info)
-            elif kind == "symlink":
-                info.type, info.mode, info.linkname = tarfile.SYMTYPE, 0o777, payload
+            elif kind in ("symlink", "hardlink"):
+                info.type = tarfile.SYMTYPE if kind == "symlink" else tarfile.LNKTYPE
+                info.mode, info.linkname = 0o777, payload
                 tar.addfile(info)
             else:
                 info.mode = 0o755 if kind == "exe" else 0o644
@@ -136,7 +142,25 @@ def write_bad(out):
     write_deb(f"{out}/libc6_8.1-1_amd64.deb", good_control, jammy_like(*x86, "8.1"), "gz")
 
 
+def write_hostile(out, name):
+    """Companion .debs whose data.tar tries to write outside the tree, each
+    at a file called `name` (escape_<form>.deb)."""
+    forms = {
+        "dotdot": [("usr/../../" + name, "file", b"escaped\n")],
+        "deep": [("usr/../../../../../../../../tmp/" + name, "file", b"escaped\n")],
+        "absolute": [("raw:/tmp/" + name, "file", b"escaped\n")],
+        "symlink": [("tmp", "symlink", "/tmp"), ("tmp/" + name, "file", b"escaped\n")],
+        "hardlink": [("etc", "dir", None), ("etc/" + name, "hardlink", "/etc/passwd")],
+    }
+    for form, entries in forms.items():
+        write_deb(f"{out}/escape_{form}.deb", control("escape", "1.0-1", "amd64"), entries, "gz")
+
+
 def main():
+    if sys.argv[1] == "--hostile":
+        os.makedirs(sys.argv[2], exist_ok=True)
+        write_hostile(sys.argv[2], sys.argv[3])
+        return
     if sys.argv[1] == "--bad":
         os.makedirs(sys.argv[2], exist_ok=True)
         write_bad(sys.argv[2])
