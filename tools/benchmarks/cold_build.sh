@@ -15,6 +15,7 @@
 #    against the same build with --@rules_actiond//rules:actiond_tool_from_source.
 # 3. This repository's cold build: `./bazelw build //runtimes:runtimes_squashfs`
 #    in a fresh clone (fresh output base, empty CARGO_HOME).
+# Cold builds pass --disk_cache= so that bazelw's shared disk cache serves nothing.
 set -euo pipefail
 runs=${1:-5}
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
@@ -69,7 +70,7 @@ use_repo(host_rust, "host_rust")
 MOD
   echo "common --lockfile_mode=off" >"${ws}/.bazelrc"
   shift
-  (cd "${ws}" && seconds "${repo}/bazelw" build "$@" //:hello_standalone)
+  (cd "${ws}" && seconds "${repo}/bazelw" build --disk_cache= "$@" //:hello_standalone)
 }
 prebuilt_s=$(downstream prebuilt)
 source_s=$(downstream source --@rules_actiond//rules:actiond_tool_from_source)
@@ -77,5 +78,5 @@ echo "downstream cold: prebuilt ${prebuilt_s} s, from source ${source_s} s, rati
 
 # 3. This repository's cold build.
 git clone -q "${repo}" "${work}/clone"
-clone_s=$(cd "${work}/clone" && CARGO_HOME="${work}/cargo_home" seconds ./bazelw build //runtimes:runtimes_squashfs)
+clone_s=$(cd "${work}/clone" && CARGO_HOME="${work}/cargo_home" seconds ./bazelw build --disk_cache= //runtimes:runtimes_squashfs)
 echo "this repository cold: ./bazelw build //runtimes:runtimes_squashfs ${clone_s} s"
