@@ -5,12 +5,14 @@
 use std::cmp::Ordering;
 
 /// A .deb (ar archive) read as `sqfs_pack` reads it: the ar members, then
-/// the data.tar.* stream, decompressed and parsed, into a tree.
+/// the data.tar.* stream, decompressed and parsed, into a tree; and its
+/// control.tar.*'s control fields, as `runtime derive` reads them.
 pub fn deb_ar(data: &[u8]) {
     if let Ok(archive) = sqfs_pack::deb::read_deb_from(data, "fuzz.deb", "root", &[], crate::LIMIT)
     {
         let _ = archive.add_to(&mut sqfs_pack::Tree::default());
     }
+    let _ = sqfs_pack::deb::read_control_from(data, "fuzz.deb");
 }
 
 /// A data.tar stream: the first byte picks how the rest is wrapped (as is,

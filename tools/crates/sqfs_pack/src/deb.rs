@@ -97,15 +97,20 @@ pub fn read_deb_from(
 pub fn read_control(path: &Path) -> Result<BTreeMap<String, String>, Error> {
     let name = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|e| Error::io(&name, e))?;
+    read_control_from(file, &name)
+}
+
+/// The control fields of a .deb read from `reader`; `name` names it in errors.
+pub fn read_control_from(reader: impl Read, name: &str) -> Result<BTreeMap<String, String>, Error> {
     let bad = |message: String| Error::Input {
-        path: name.clone(),
+        path: name.to_owned(),
         message,
     };
-    let (found, members) = visit_members(file, &name, |member, data| {
+    let (found, members) = visit_members(reader, name, |member, data| {
         if !member.starts_with("control.tar") {
             return Ok(None);
         }
-        let stream = open_compressed(&name, member, data)?;
+        let stream = open_compressed(name, member, data)?;
         let mut archive = tar::Archive::new(decompress::Limited::new(stream, MAX_CONTROL));
         for entry in archive
             .entries()
