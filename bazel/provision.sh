@@ -14,7 +14,8 @@ version=${2:?usage: provision.sh ROOT VERSION}
 
 # Everything the root needs: Debian's Bazel and the modules it packages, a C
 # toolchain for rules_cc and rules_rust links, and what the tests call
-# (qemu-user runs aarch64 binaries; squashfs-tools is the images' oracle).
+# (qemu-user runs aarch64 binaries; squashfs-tools and zstd are the images'
+# and compressed payloads' oracles).
 # The root also gets arm64 apt lists, from which tests fetch arm64 .debs.
 # Debian's cargo is the toolchain's, for crates_vendor (//tools/3rdparty:vendor).
 # For aarch64 targets: Debian's rustc with its arm64 std (the same version),
@@ -34,6 +35,7 @@ packages=(
   qemu-user
   qemu-system-x86
   squashfs-tools
+  zstd
   rustc
   cargo
   libstd-rust-dev:arm64
@@ -81,6 +83,7 @@ cp /etc/resolv.conf "${work}/etc/resolv.conf" 2>/dev/null || true
 # Runs a command inside the root, with /proc, /sys and /dev mounted in a
 # private mount namespace (package scripts such as Java's need /proc).
 in_root() {
+  # shellcheck disable=SC2016  # the script expands its own arguments
   unshare --mount --propagation private -- /bin/sh -c '
     set -e
     r=$1; shift
@@ -99,6 +102,7 @@ in_root apt-get install -y -qq --no-install-recommends "${packages[@]}" >>"${log
   || die "apt-get install failed inside ${work}; see ${log}"
 in_root apt-get clean
 
+# shellcheck disable=SC2016  # dpkg-query's own field syntax
 found=$(in_root dpkg-query -W -f='${Version}' bazel-bootstrap)
 [[ "${found}" == "${version}"* ]] \
   || die "Debian's bazel-bootstrap is ${found}, but .bazelversion pins ${version}"

@@ -24,7 +24,7 @@
 #
 # Usage: e2e/run.sh MODE...
 set -uo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 
 layer_tags=(layer-linux layer-vm layer-standalone)
 outside=(aarch64 validations stress downstream determinism bad_inputs mirror prebuilt)

@@ -55,8 +55,9 @@ executed = [s for s in spawns if not hit(s)]
 missed = [s for s in payload if not hit(s)]
 print(f"determinism: {len(spawns)} spawns, {len(spawns) - len(executed)} from the disk cache, "
       f"{len(executed)} executed; payload actions: {len(payload)}, {len(missed)} executed")
-if not payload or len(payload) < len(wanted):
-    sys.exit(f"determinism: FAIL: expected the payload actions {sorted(wanted)} in the log")
+seen = {s["mnemonic"] for s in payload}
+if seen != wanted:
+    sys.exit(f"determinism: FAIL: no {sorted(wanted - seen)} action in the log; every one of {sorted(wanted)} must be there")
 if missed:
     sys.exit("determinism: FAIL: not cache hits: " + ", ".join(s["mnemonic"] + " " + s.get("targetLabel", "") for s in missed))
 PY

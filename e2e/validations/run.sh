@@ -6,7 +6,7 @@
 #
 # Usage: e2e/validations/run.sh   (from anywhere; uses this workspace)
 set -uo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 1
 pkg=//rules/tests/validations
 
 passed=0 failed=0

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2001  # sed prefixes every line of an output
 # glibc_compat_test: runs a binary inside runtimes of a runtimes image with
 # `actiond-tool runtime run`, and checks each against its expectation.
 set -uo pipefail

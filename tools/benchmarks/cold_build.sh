@@ -22,7 +22,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 work=$(mktemp -d /tmp/cold-build-bench.XXXXXX)
 cleanup() {
   for ws in "${work}"/ws-* "${work}/clone"; do
-    [[ -d ${ws} ]] && (cd "${ws}" && "${repo}/bazelw" shutdown >/dev/null 2>&1 || true)
+    if [[ -d ${ws} ]]; then (cd "${ws}" && "${repo}/bazelw" shutdown >/dev/null 2>&1) || true; fi
   done
   rm -rf "${work}"
 }

@@ -85,6 +85,7 @@ done
 for v in 2.31 2.35 2.39; do
   mkdir -p "${work}/tree-${v}"
   for d in ${debs[$v]}; do dpkg-deb -x "${d}" "${work}/tree-${v}"; done
+  # shellcheck disable=SC2086  # a strip pattern is a glob
   for s in "${strip[@]}"; do (cd "${work}/tree-${v}" && rm -rf ${s}); done
 done
 mkdir -p "${work}/tree-all"
@@ -136,7 +137,7 @@ ours=$(measure ours-debs "${tool}" sqfs-pack --spec "${work}/debs.json" --out "$
 our_size=$(stat -c %s "${work}/out.sqfs")
 theirs=$(measure theirs-debs bash "${work}/extract_and_pack.sh")
 their_size=$(stat -c %s "${work}/out.sqfs")
-row "3 runtimes, $(echo ${debs[2.31]} ${debs[2.35]} ${debs[2.39]} | wc -w) .debs" "${ours}" "${theirs}" "${our_size}" "${their_size}"
+row "3 runtimes, $(wc -w <<<"${debs[2.31]} ${debs[2.35]} ${debs[2.39]}") .debs" "${ours}" "${theirs}" "${our_size}" "${their_size}"
 
 # The .debs' floor: decompressing every data.tar (one process each, all
 # cores) plus compressing the extracted tree, both ideally parallel.

@@ -32,4 +32,4 @@ done
 cold_ms=$(( cold_total / cold_runs / 1000000 )) cp_ms=$(( cp_total / cold_runs / 1000000 ))
 echo "| payload | plain start | standalone warm start | warm extra cost | cold start (extract) | cp + fsync | cold ratio | cold throughput |"
 echo "|---|---|---|---|---|---|---|---|"
-echo "| runtimes image, ${size} bytes | ${plain_us} µs | ${warm_us} µs | **$(( warm_us - plain_us )) µs** | ${cold_ms} ms | ${cp_ms} ms | $(awk -v a="${cold_ms}" -v b="${cp_ms}" 'BEGIN {printf "%.2f×", a / b}') | $(( size / 1024 / 1024 * 1000 / (cold_ms > 0 ? cold_ms : 1) )) MiB/s |"
+echo "| runtimes image, ${size} bytes | ${plain_us} µs | ${warm_us} µs | **$(( warm_us - plain_us )) µs** | ${cold_ms} ms | ${cp_ms} ms | $(awk -v a="${cold_ms}" -v b="${cp_ms}" 'BEGIN {printf "%.2f×", a / b}') | $(( size * 1000 / 1024 / 1024 / (cold_ms > 0 ? cold_ms : 1) )) MiB/s |"

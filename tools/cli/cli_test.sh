@@ -26,12 +26,13 @@ grep -q 'missing.bin: cannot open' err.txt || fail "error does not name the inpu
 [[ ! -e out.zst ]] || fail "output written on error"
 if "${emu[@]}" "${tool}" zstd --level 30 input.bin out.zst 2>err.txt; then fail "level 30 accepted"; fi
 grep -q 'out of range' err.txt || fail "bad level: $(cat err.txt)"
-[[ -z "$(ls -A | grep -v -e '\.bin$' -e '\.zst$' -e err.txt)" ]] || fail "temporary files left: $(ls -A)"
+left=$(find . -mindepth 1 -not -name '*.bin' -not -name '*.zst' -not -name err.txt)
+[[ -z "${left}" ]] || fail "temporary files left: ${left}"
 
 # manifest check: unknown keys are named with the file.
 echo '{"name": "glibc2.35", "arch": "x86_64", "debz": []}' >bad.json
 if "${emu[@]}" "${tool}" manifest check bad.json 2>err.txt; then fail "bad manifest accepted"; fi
-grep -q 'bad.json: unknown field `debz`' err.txt || fail "manifest error: $(cat err.txt)"
+grep -q "bad.json: unknown field \`debz\`" err.txt || fail "manifest error: $(cat err.txt)"
 
 # check bundle: a manifest from `digest` holds; a changed file, a missing or
 # an extra entry is named, and no stamp is written.
@@ -53,6 +54,25 @@ grep -q "initramfs is not a file of the bundle" err.txt || fail "check bundle ex
 # check initramfs: not a cpio archive.
 if "${emu[@]}" "${tool}" check initramfs k.bin --arch x86_64 2>err.txt; then fail "garbage initramfs passed"; fi
 grep -q "k.bin: the cpio archive parses" err.txt || fail "check initramfs: $(cat err.txt)"
+
+# check standalone: a payload that the digests section does not record is
+# refused (its record renamed in place, so that the ELF stays valid).
+printf runtimes-payload >payload.bin
+"${emu[@]}" "${tool}" payload add --section runtimes=payload.bin "${tool}" standalone
+"${emu[@]}" "${tool}" check standalone standalone --payload runtimes=payload.bin \
+  || fail "check standalone refused a good binary"
+python3 - <<'PY'
+import hashlib
+data = open("standalone", "rb").read()
+record = b"runtimes " + hashlib.sha256(open("payload.bin", "rb").read()).hexdigest().encode()
+assert data.count(record) == 1, "no digests record for runtimes"
+open("unrecorded", "wb").write(data.replace(record, b"x" + record[1:]))
+PY
+if "${emu[@]}" "${tool}" check standalone unrecorded --payload runtimes=payload.bin --stamp none.stamp 2>err.txt; then
+  fail "a payload without a digests record passed"
+fi
+grep -q "unrecorded: the digests section records no sha256 for runtimes" err.txt || fail "check standalone: $(cat err.txt)"
+[[ ! -e none.stamp ]] || fail "stamp written on failure"
 
 # Usage errors exit 2.
 set +e

@@ -62,6 +62,7 @@ for t in "${targets[@]}"; do
   [[ "${t}" == sqfs_spec ]] && leaks=0
   echo "== ${t}: ${seconds}s" >&2
   set +e
+  # shellcheck disable=SC2086  # FUZZ_ARGS holds several libFuzzer flags
   ASAN_OPTIONS="detect_leaks=${leaks}${ASAN_OPTIONS:+:${ASAN_OPTIONS}}" \
     "target/${triple}/release/${t}" "${dirs[@]}" \
     -max_total_time="${seconds}" -timeout=30 -rss_limit_mb=2048 \
@@ -70,7 +71,7 @@ for t in "${targets[@]}"; do
   rc=$?
   set -e
   execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "${log}" | tail -1)"
-  size="$(ls "${corpus}" | wc -l)"
+  size="$(find "${corpus}" -mindepth 1 -maxdepth 1 | wc -l)"
   if [[ ${rc} -eq 0 ]]; then
     passed=$((passed + 1))
     summary+=("${t}: ok, ${seconds}s, ${execs:-?} execs, corpus ${size}")

@@ -22,6 +22,7 @@ dir=$(dirname "${probe}")
 for version in 2.35 2.39; do
   out=$(run --libc "glibc${version}" --bind "${dir}" --workdir "${dir}" --env PROBE=set -- "${probe}") \
     || fail "probe on glibc${version}: ${out}"
+  # shellcheck disable=SC2001  # prefixes every line
   echo "${out}" | sed "s/^/glibc${version}: /"
   expect() { grep -qxF "$1" <<<"${out}" || fail "glibc${version}: expected $1"; }
   expect "glibc=${version}"

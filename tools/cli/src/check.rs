@@ -123,6 +123,7 @@ fn standalone(binary: &Path, payloads: &[String], prefix: String) -> Result<()> 
         embedded_payload::find(&data[..], &names).with_context(|| at("the binary parses"))?;
     let recorded = embedded_payload::recorded_digests(&data[..], &found)
         .with_context(|| at("the digests section parses"))?;
+    let has_digests = found.iter().any(|p| p.name == embedded_payload::DIGESTS);
     for spec in payloads {
         let (name, file) = spec
             .split_once('=')
@@ -146,13 +147,18 @@ fn standalone(binary: &Path, payloads: &[String], prefix: String) -> Result<()> 
                 ))
             );
         }
-        if recorded.get(name).is_some_and(|r| *r != want) {
-            anyhow::bail!(
+        match recorded.get(name) {
+            Some(r) if *r != want => anyhow::bail!(
                 "{}",
                 at(&format!(
                     "the digests section records another sha256 for {name}"
                 ))
-            );
+            ),
+            None if has_digests => anyhow::bail!(
+                "{}",
+                at(&format!("the digests section records no sha256 for {name}"))
+            ),
+            _ => {}
         }
     }
     Ok(())
