@@ -83,7 +83,7 @@ def _glibc_deb_runtime_impl(rctx):
         fail("glibc runtime {} {}: {}".format(rctx.attr.runtime_name, rctx.attr.arch, err))
 
 _BUILD = """\
-load("@rules_actiond//rules/private:runtime_info.bzl", "glibc_runtime")
+load("@rules_actiond//rules/private:glibc_runtime.bzl", "glibc_runtime")
 
 package(default_visibility = ["//visibility:public"])
 

@@ -6,7 +6,7 @@ load("//rules:providers.bzl", "RuntimeInfo")
 load("//rules/private:actiond_tool_toolchain.bzl", "ACTIOND_TOOL_TOOLCHAIN_TYPE")
 
 # buildifier: disable=bzl-visibility
-load("//rules/private:runtime_info.bzl", "runtime_validation_action")
+load("//rules/private:glibc_runtime.bzl", "runtime_validation_action")
 
 # buildifier: disable=bzl-visibility
 load("//rules/private:sqfs.bzl", "sqfs_validation_action")
