@@ -1,4 +1,4 @@
-"""The rule that turns a runtime repository's files into a RuntimeInfo target."""
+"""`glibc_runtime`: a runtime derived from its .debs in a build action, as a RuntimeInfo target."""
 
 load("//rules:providers.bzl", "RuntimeInfo")
 load(":actiond_tool_toolchain.bzl", "ACTIOND_TOOL_TOOLCHAIN_TYPE", "actiond_tool")
