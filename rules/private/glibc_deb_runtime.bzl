@@ -7,7 +7,7 @@ ARCHES = {
     "x86_64": struct(triplet = "x86_64-linux-gnu", deb_arch = "amd64"),
 }
 
-# The seed's strip list. Patterns are '/'-separated paths relative to the
+# The default strip list. Patterns are '/'-separated paths relative to the
 # runtime root; `*` matches one whole path component; a match removes the path
 # and everything below it.
 DEFAULT_STRIP = [

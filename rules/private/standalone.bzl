@@ -95,7 +95,7 @@ standalone_binary(
         "initramfs": attr.label(allow_single_file = True, doc = "Optional: the VM's initramfs."),
         "kernel": attr.label(allow_single_file = True, doc = "Optional: the VM's kernel."),
         "runtimes": attr.label(allow_single_file = True, mandatory = True, doc = "The runtimes image."),
-        "section_prefix": attr.string(default = ".actiond.", doc = "ELF section name prefix (the seed's by default)."),
+        "section_prefix": attr.string(default = ".actiond.", doc = "ELF section name prefix; actiond reads `.actiond.<name>`."),
     },
 )
 
@@ -123,7 +123,7 @@ def standalone_macos_sections(name, runtimes, kernel = None, initramfs = None, s
       runtimes: the runtimes image.
       kernel: optional kernel.
       initramfs: optional initramfs.
-      segment: the Mach-O segment (the seed's `__ACTIOND` by default).
+      segment: the Mach-O segment; actiond reads `__ACTIOND`.
       **kwargs: passed on to cc_library (tags, visibility, target_compatible_with).
     """
     payloads = {"runtimes": runtimes, "kernel": kernel, "initramfs": initramfs}
