@@ -9,7 +9,7 @@ COMPRESSION_ATTRS = {
     "block_size": attr.int(default = 131072, doc = "Data block size: a power of two from 4096 to 1048576."),
     "compression": attr.string(default = "zstd", values = ["zstd", "xz", "gzip"], doc = "Block compression."),
     "level": attr.int(default = -1, doc = "Compression level; -1 picks mksquashfs's default (zstd 15, xz 6, gzip 9)."),
-    "mtime": attr.int(default = 0, doc = "The one modification time of every inode."),
+    "mtime": attr.int(default = 0, doc = "The modification time of every inode but the root directory's, which is always 0."),
 }
 
 def sqfs_pack_action(ctx, out, entries, inputs, mnemonic = "SqfsPack"):

@@ -3,8 +3,8 @@
 //! the artifact, the check and the offending entry.
 
 use crate::{file_sha256, sha256_hex, CheckCommand};
-use sha2::Digest as _;
 use anyhow::{Context, Result};
+use sha2::Digest as _;
 use std::io::Read;
 use std::path::Path;
 

@@ -382,7 +382,12 @@ fn write_tree<W: Write + Seek>(
 ) -> Result<u64, Error> {
     let mut fs = FilesystemWriter::default();
     fs.set_kind(Kind::new_v4(compressor));
+    // backhand writes gzip's options block one byte short (window_size as a
+    // u8), which unsquashfs refuses; readers never need gzip's options to
+    // decompress, and mksquashfs omits default ones too.
+    let gzip = matches!(spec.compression, Compression::Gzip { .. });
     fs.set_compressor(fc);
+    fs.set_emit_compression_options(!gzip);
     fs.set_block_size(spec.block_size);
     fs.set_time(spec.mtime);
     fs.set_root_mode(0o755);
