@@ -4,7 +4,7 @@ load("//rules:providers.bzl", "RuntimeInfo")
 load(":actiond_tool_toolchain.bzl", "ACTIOND_TOOL_TOOLCHAIN_TYPE", "actiond_tool")
 load(":sqfs.bzl", "runtime_entries")
 
-def runtime_validation_action(ctx, runtime):
+def runtime_validation_action(ctx, tool, runtime):
     """Registers the validation action of a runtime: it checks the runtime as an image would hold it, from its .debs.
 
     `actiond-tool check runtime` checks that the manifest's mounts exist,
@@ -12,7 +12,8 @@ def runtime_validation_action(ctx, runtime):
     glibc its name declares.
 
     Args:
-      ctx: the rule context (of a rule with the actiond-tool toolchain).
+      ctx: the rule context.
+      tool: actiond-tool (a FilesToRunProvider), e.g. `actiond_tool(ctx)`.
       runtime: the RuntimeInfo to check.
 
     Returns:
@@ -25,7 +26,7 @@ def runtime_validation_action(ctx, runtime):
     args = ctx.actions.args()
     args.add_all(["check", "runtime", "--spec", spec, "--stamp", stamp])
     ctx.actions.run(
-        executable = actiond_tool(ctx),
+        executable = tool,
         arguments = [args],
         inputs = [spec] + inputs,
         outputs = [stamp],
@@ -74,7 +75,7 @@ def _glibc_runtime_impl(ctx):
         runtime,
         OutputGroupInfo(
             manifest = depset([manifest]),
-            _validation = depset([runtime_validation_action(ctx, runtime)]),
+            _validation = depset([runtime_validation_action(ctx, actiond_tool(ctx), runtime)]),
         ),
         DefaultInfo(
             files = depset([manifest, symlinks] + ctx.files.debs),

@@ -12,13 +12,14 @@ COMPRESSION_ATTRS = {
     "mtime": attr.int(default = 0, doc = "The modification time of every inode but the root directory's, which is always 0."),
 }
 
-def sqfs_pack_action(ctx, out, entries, inputs, mnemonic = "SqfsPack"):
+def sqfs_pack_action(ctx, tool, compression, out, entries, inputs, mnemonic = "SqfsPack"):
     """Registers the action that packs `entries` into the image `out`.
-
-    Reusable by other rules: it needs COMPRESSION_ATTRS among the rule's attrs.
 
     Args:
       ctx: the rule context.
+      tool: actiond-tool (a FilesToRunProvider), e.g. `actiond_tool(ctx)`.
+      compression: struct(block_size, compression, level, mtime), as
+        COMPRESSION_ATTRS give them (`compression_settings(ctx)`).
       out: the image File to write.
       entries: sqfs_pack spec entries (dicts; paths relative to the execroot).
       inputs: every File the entries read.
@@ -27,20 +28,20 @@ def sqfs_pack_action(ctx, out, entries, inputs, mnemonic = "SqfsPack"):
     Returns:
       The spec File.
     """
-    level = ctx.attr.level if ctx.attr.level >= 0 else _DEFAULT_LEVELS[ctx.attr.compression]
+    level = compression.level if compression.level >= 0 else _DEFAULT_LEVELS[compression.compression]
     spec = ctx.actions.declare_file(out.basename + ".spec.json", sibling = out)
     ctx.actions.write(spec, json.encode_indent({
-        "block_size": ctx.attr.block_size,
-        "compression": {"algorithm": ctx.attr.compression, "level": level},
+        "block_size": compression.block_size,
+        "compression": {"algorithm": compression.compression, "level": level},
         "entries": entries,
-        "mtime": ctx.attr.mtime,
+        "mtime": compression.mtime,
     }, indent = "  ") + "\n")
     args = ctx.actions.args()
     args.add("sqfs-pack")
     args.add("--spec", spec)
     args.add("--out", out)
     ctx.actions.run(
-        executable = actiond_tool(ctx),
+        executable = tool,
         arguments = [args],
         inputs = depset([spec], transitive = [inputs]),
         outputs = [out],
@@ -49,7 +50,23 @@ def sqfs_pack_action(ctx, out, entries, inputs, mnemonic = "SqfsPack"):
     )
     return spec
 
-def sqfs_validation_action(ctx, image, spec, inputs):
+def compression_settings(ctx):
+    """The COMPRESSION_ATTRS of a rule, for `sqfs_pack_action`.
+
+    Args:
+      ctx: the context of a rule with COMPRESSION_ATTRS.
+
+    Returns:
+      struct(block_size, compression, level, mtime).
+    """
+    return struct(
+        block_size = ctx.attr.block_size,
+        compression = ctx.attr.compression,
+        level = ctx.attr.level,
+        mtime = ctx.attr.mtime,
+    )
+
+def sqfs_validation_action(ctx, tool, image, spec, inputs):
     """Registers the validation action that checks the image `image`.
 
     `actiond-tool check image` checks that the image parses, that every entry
@@ -60,7 +77,8 @@ def sqfs_validation_action(ctx, image, spec, inputs):
     image is built, unless `--norun_validations`.
 
     Args:
-      ctx: the rule context (of a rule with the actiond-tool toolchain).
+      ctx: the rule context.
+      tool: actiond-tool (a FilesToRunProvider), e.g. `actiond_tool(ctx)`.
       image: the image File.
       spec: the spec File `sqfs_pack_action` returned.
       inputs: every File the spec's entries read.
@@ -74,7 +92,7 @@ def sqfs_validation_action(ctx, image, spec, inputs):
     args.add("--spec", spec)
     args.add("--stamp", stamp)
     ctx.actions.run(
-        executable = actiond_tool(ctx),
+        executable = tool,
         arguments = [args],
         inputs = depset([image, spec], transitive = [inputs]),
         outputs = [stamp],
@@ -122,8 +140,9 @@ def _sqfs_image_impl(ctx):
         if path not in ctx.attr.files.values():
             fail("{}: modes names {}, which is not a path in files".format(ctx.label, repr(path)))
     out = ctx.actions.declare_file(ctx.label.name + ".sqfs")
-    spec = sqfs_pack_action(ctx, out, entries, depset(inputs))
-    validation = sqfs_validation_action(ctx, out, spec, depset(inputs))
+    tool = actiond_tool(ctx)
+    spec = sqfs_pack_action(ctx, tool, compression_settings(ctx), out, entries, depset(inputs))
+    validation = sqfs_validation_action(ctx, tool, out, spec, depset(inputs))
     return [
         DefaultInfo(files = depset([out])),
         SquashfsInfo(image = out, spec = spec, runtimes = []),
@@ -207,8 +226,9 @@ def _runtime_squashfs_impl(ctx):
         inputs += files
         runtimes.append(rt)
     out = ctx.actions.declare_file(ctx.label.name + ".sqfs")
-    spec = sqfs_pack_action(ctx, out, entries, depset(inputs), mnemonic = "RuntimeSquashfs")
-    validation = sqfs_validation_action(ctx, out, spec, depset(inputs))
+    tool = actiond_tool(ctx)
+    spec = sqfs_pack_action(ctx, tool, compression_settings(ctx), out, entries, depset(inputs), mnemonic = "RuntimeSquashfs")
+    validation = sqfs_validation_action(ctx, tool, out, spec, depset(inputs))
     return [
         DefaultInfo(files = depset([out])),
         SquashfsInfo(image = out, spec = spec, runtimes = runtimes),

@@ -5,7 +5,7 @@ load(":actiond_tool_toolchain.bzl", "ACTIOND_TOOL_TOOLCHAIN_TYPE", "actiond_tool
 
 _PAYLOADS = ["runtimes", "kernel", "initramfs"]
 
-def standalone_validation_action(ctx, binary, payloads, prefix):
+def standalone_validation_action(ctx, tool, binary, payloads, prefix):
     """Registers the validation action of a standalone binary.
 
     `actiond-tool check standalone` checks that `binary` parses and that each
@@ -13,7 +13,8 @@ def standalone_validation_action(ctx, binary, payloads, prefix):
     the digests section records.
 
     Args:
-      ctx: the rule context (of a rule with the actiond-tool toolchain).
+      ctx: the rule context.
+      tool: actiond-tool (a FilesToRunProvider), e.g. `actiond_tool(ctx)`.
       binary: the standalone binary File.
       payloads: dict of payload name to File.
       prefix: the section name prefix.
@@ -27,7 +28,7 @@ def standalone_validation_action(ctx, binary, payloads, prefix):
     for name, f in sorted(payloads.items()):
         check.add("--payload", "{}={}".format(name, f.path))
     ctx.actions.run(
-        executable = actiond_tool(ctx),
+        executable = tool,
         arguments = [check],
         inputs = [binary] + payloads.values(),
         outputs = [stamp],
@@ -55,7 +56,7 @@ def _standalone_binary_impl(ctx):
         progress_message = "Embedding payloads into %{output}",
     )
 
-    stamp = standalone_validation_action(ctx, out, payloads, ctx.attr.section_prefix)
+    stamp = standalone_validation_action(ctx, actiond_tool(ctx), out, payloads, ctx.attr.section_prefix)
     runfiles = ctx.runfiles(files = [out]).merge(ctx.attr.binary[DefaultInfo].default_runfiles)
     return [
         DefaultInfo(executable = out, files = depset([out]), runfiles = runfiles),

@@ -3,7 +3,7 @@
 load("//rules:providers.bzl", "RuntimeInfo")
 
 # buildifier: disable=bzl-visibility
-load("//rules/private:actiond_tool_toolchain.bzl", "ACTIOND_TOOL_TOOLCHAIN_TYPE")
+load("//rules/private:actiond_tool_toolchain.bzl", "ACTIOND_TOOL_TOOLCHAIN_TYPE", "actiond_tool")
 
 # buildifier: disable=bzl-visibility
 load("//rules/private:glibc_runtime.bzl", "runtime_validation_action")
@@ -28,7 +28,7 @@ def _runtime_with_manifest_impl(ctx):
     )
     return [
         runtime,
-        OutputGroupInfo(_validation = depset([runtime_validation_action(ctx, runtime)])),
+        OutputGroupInfo(_validation = depset([runtime_validation_action(ctx, actiond_tool(ctx), runtime)])),
     ]
 
 runtime_with_manifest = rule(
@@ -45,7 +45,7 @@ runtime_with_manifest = rule(
 def _checked_image_impl(ctx):
     spec = ctx.actions.declare_file(ctx.label.name + ".spec.json")
     ctx.actions.write(spec, json.encode({"entries": []}))
-    stamp = sqfs_validation_action(ctx, ctx.file.image, spec, depset())
+    stamp = sqfs_validation_action(ctx, actiond_tool(ctx), ctx.file.image, spec, depset())
     return [
         DefaultInfo(files = depset([ctx.file.image])),
         OutputGroupInfo(_validation = depset([stamp])),
@@ -62,7 +62,7 @@ checked_image = rule(
 
 def _checked_standalone_impl(ctx):
     payloads = {name: target.files.to_list()[0] for target, name in ctx.attr.payloads.items()}
-    stamp = standalone_validation_action(ctx, ctx.file.binary, payloads, ".actiond.")
+    stamp = standalone_validation_action(ctx, actiond_tool(ctx), ctx.file.binary, payloads, ".actiond.")
     return [
         DefaultInfo(files = depset([ctx.file.binary])),
         OutputGroupInfo(_validation = depset([stamp])),
