@@ -8,11 +8,16 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use sha2::Digest as _;
 use std::fs::File;
-use std::io::{Read, Seek, Write};
+use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod check;
+mod compress;
+mod lock;
+mod pack;
+mod payload;
+mod runtime;
 mod unpack;
 
 #[derive(Parser)]
@@ -333,16 +338,7 @@ fn run(cli: Cli) -> Result<()> {
             input,
             output,
             ..
-        } => {
-            let file =
-                File::open(&input).with_context(|| format!("{}: cannot open", input.display()))?;
-            let (_, mut reader) =
-                decompress::open(file).with_context(|| format!("{}", input.display()))?;
-            let mut out = atomic_file::AtomicFile::create(&output)?;
-            std::io::copy(&mut reader, &mut out)
-                .with_context(|| format!("{}: cannot decompress", input.display()))?;
-            out.commit()?;
-        }
+        } => compress::decompress(&input, &output),
         Command::Zstd {
             level,
             long,
@@ -351,187 +347,44 @@ fn run(cli: Cli) -> Result<()> {
             input,
             output,
             ..
-        } => {
-            let mut file =
-                File::open(&input).with_context(|| format!("{}: cannot open", input.display()))?;
-            if kernel {
-                let mut head = Vec::new();
-                (&mut file)
-                    .take(0x400)
-                    .read_to_end(&mut head)
-                    .with_context(|| format!("{}: cannot read", input.display()))?;
-                linux_kernel::identify(&head)
-                    .map_err(|e| anyhow::anyhow!("{}: {e}", input.display()))?;
-                file.seek(std::io::SeekFrom::Start(0))?;
-            }
-            let threads = all_cores_if_zero(threads);
-            let size = file
-                .metadata()
-                .with_context(|| format!("{}: cannot stat", input.display()))?
-                .len();
-            let options = zstd_compress::Options {
-                level,
-                long_distance_matching: long,
-                threads,
-            };
-            let out = atomic_file::AtomicFile::create(&output)?;
-            let out =
-                zstd_compress::compress(file, out, Some(size), &options).with_context(|| {
-                    format!(
-                        "{}: cannot compress into {}",
-                        input.display(),
-                        output.display()
-                    )
-                })?;
-            out.commit()?;
-        }
+        } => compress::zstd(
+            &input,
+            &output,
+            level,
+            long,
+            all_cores_if_zero(threads),
+            kernel,
+        ),
         Command::Manifest(ManifestCommand::Check { manifest, root }) => {
-            let parsed = runtime_manifest::RuntimeManifest::from_file(&manifest)?;
-            if let Some(root) = root {
-                parsed
-                    .check_tree(&root)
-                    .with_context(|| format!("{}", manifest.display()))?;
-            }
+            runtime::check_manifest(&manifest, root.as_deref())
         }
-        Command::Check(command) => check::run(command)?,
-        Command::Runtime(RuntimeCommand::Run(args)) => {
-            let status = run_in_runtime(args).unwrap_or_else(|err| {
-                report(&err, verbose);
-                std::process::exit(125);
-            });
-            use std::os::unix::process::ExitStatusExt as _;
-            std::process::exit(
-                status
-                    .code()
-                    .or_else(|| status.signal().map(|s| 128 + s))
-                    .unwrap_or(125),
-            );
-        }
-        Command::Runtime(RuntimeCommand::Derive(args)) => unpack::derive(args)?,
-        Command::Deb(DebCommand::Extract(args)) => unpack::extract(args)?,
+        Command::Check(command) => check::run(command),
+        Command::Runtime(RuntimeCommand::Run(args)) => runtime::run(args, verbose),
+        Command::Runtime(RuntimeCommand::Derive(args)) => unpack::derive(args),
+        Command::Deb(DebCommand::Extract(args)) => unpack::extract(args),
         Command::Initramfs { spec, out, threads } => {
-            let parsed = initramfs::Spec::read(&spec)?;
-            let threads = all_cores_if_zero(threads);
-            let file = atomic_file::AtomicFile::create(&out)?;
-            let file =
-                initramfs::write_compressed(&parsed, std::path::Path::new("."), threads, file)
-                    .with_context(|| format!("{}", out.display()))?;
-            file.commit()?;
+            pack::initramfs(&spec, &out, all_cores_if_zero(threads))
         }
-        Command::Payload(PayloadCommand::List { file }) => {
-            let data =
-                std::fs::read(&file).with_context(|| format!("{}: cannot read", file.display()))?;
-            let payloads = embedded_payload::find(&data[..], &embedded_payload::Names::default())
-                .with_context(|| format!("{}", file.display()))?;
-            for p in payloads {
-                println!("{}\t{}\t{}", p.name, p.offset, p.size);
-            }
+        Command::SqfsPack { spec, out, threads } => {
+            pack::sqfs(&spec, &out, all_cores_if_zero(threads) as usize, verbose)
         }
+        Command::Payload(PayloadCommand::List { file }) => payload::list(&file),
         Command::Payload(PayloadCommand::Extract { file, root, name }) => {
-            let done = embedded_payload::extract_all(
-                &file,
-                &root,
-                &embedded_payload::Names::default(),
-                name.as_deref(),
-            )
-            .with_context(|| format!("{}", file.display()))?;
-            if done.is_empty() {
-                anyhow::bail!(
-                    "{}: no payload{}",
-                    file.display(),
-                    name.map(|n| format!(" named {n}")).unwrap_or_default()
-                );
-            }
-            for (name, path, outcome) in done {
-                println!("{name}\t{}\t{outcome:?}", path.display());
-            }
+            payload::extract(&file, &root, name.as_deref())
         }
         Command::Payload(PayloadCommand::Add {
             sections,
             prefix,
             input,
             output,
-        }) => {
-            let elf = std::fs::read(&input)
-                .with_context(|| format!("{}: cannot read", input.display()))?;
-            let mut payloads = Vec::new();
-            for pair in sections {
-                let (name, path) = pair
-                    .split_once('=')
-                    .with_context(|| format!("{pair:?} is not NAME=FILE"))?;
-                let bytes = std::fs::read(path).with_context(|| format!("{path}: cannot read"))?;
-                payloads.push((name.to_owned(), bytes));
-            }
-            let names = embedded_payload::Names {
-                elf_prefix: prefix,
-                ..Default::default()
-            };
-            let out = embedded_payload::add_elf_sections(&elf, &payloads, &names)
-                .with_context(|| format!("{}", input.display()))?;
-            let mut file = atomic_file::AtomicFile::create(&output)?;
-            file.set_mode(0o755);
-            file.write_all(&out)?;
-            file.commit()?;
-        }
-        Command::Digest { out, files } => {
-            let mut entries = serde_json::Map::new();
-            for pair in files {
-                let (name, path) = pair
-                    .split_once('=')
-                    .with_context(|| format!("{pair:?} is not NAME=PATH"))?;
-                if entries
-                    .insert(name.to_owned(), digest_entry(path)?)
-                    .is_some()
-                {
-                    anyhow::bail!("{name} is given twice");
-                }
-            }
-            let mut text = serde_json::to_string_pretty(&serde_json::Value::Object(entries))?;
-            text.push('\n');
-            atomic_file::write(&out, text.as_bytes())?;
-        }
-        Command::SqfsPack { spec, out, threads } => {
-            let parsed = sqfs_pack::Spec::read(&spec)?;
-            let threads = all_cores_if_zero(threads) as usize;
-            let tree = sqfs_pack::build_tree(&parsed, std::path::Path::new("."), threads)?;
-            let mut file = atomic_file::AtomicFile::create(&out)?;
-            let stats = sqfs_pack::write_image(&tree, &parsed, threads, &mut file)
-                .with_context(|| format!("{}", out.display()))?;
-            file.set_len(stats.bytes)?;
-            file.commit()?;
-            if verbose {
-                eprintln!(
-                    "actiond-tool: {}: {} bytes, {} of {} precompressed blocks reused",
-                    out.display(),
-                    stats.bytes,
-                    stats.cache_hits,
-                    stats.precompressed
-                );
-            }
-        }
+        }) => payload::add(&sections, prefix, &input, &output),
+        Command::Digest { out, files } => payload::bundle_manifest(&out, &files),
         Command::Lock {
             request,
             out,
             check,
-        } => {
-            let parsed = runtime_lock::Request::read(&request)?;
-            let lock = runtime_lock::lock(&parsed, std::path::Path::new("."), &request)?;
-            let text = lock.to_json();
-            if let Some(out) = out {
-                atomic_file::write(&out, text.as_bytes())?;
-            } else if let Some(check) = check {
-                let committed = std::fs::read_to_string(&check)
-                    .with_context(|| format!("{}: cannot read", check.display()))?;
-                if committed != text {
-                    anyhow::bail!(
-                        "{}: out of date with its indexes; regenerate it (bazel run of the lock target)",
-                        check.display()
-                    );
-                }
-            }
-        }
+        } => lock::run(&request, out.as_deref(), check.as_deref()),
     }
-    Ok(())
 }
 
 /// The sha256 (hex) and the size of what `reader` gives.
@@ -546,61 +399,12 @@ pub(crate) fn sha256_hex(mut reader: impl Read) -> std::io::Result<(String, u64)
     Ok((hex, size))
 }
 
-/// A file's entry in a `digest` manifest: its file name, sha256 and size.
-pub(crate) fn digest_entry(path: &str) -> Result<serde_json::Value> {
-    let (sha256, size) = file_sha256(path)?;
-    let file_name = std::path::Path::new(path)
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned());
-    Ok(serde_json::json!({"file": file_name, "sha256": sha256, "size": size}))
-}
-
 pub(crate) fn file_sha256(path: &str) -> Result<(String, u64)> {
     let file = File::open(path).with_context(|| format!("{path}: cannot open"))?;
     sha256_hex(file).with_context(|| format!("{path}: cannot read"))
 }
 
-fn run_in_runtime(args: RunArgs) -> Result<std::process::ExitStatus> {
-    let RunArgs {
-        image,
-        libc,
-        arch,
-        binds,
-        workdir,
-        env,
-        qemu,
-        command,
-    } = args;
-    let arch = match arch {
-        Some(arch) => arch,
-        None => runtime_root::host_arch().context("unknown machine architecture: pass --arch")?,
-    };
-    let binds = binds
-        .iter()
-        .map(|b| runtime_root::Bind::parse(b))
-        .collect::<Result<_>>()?;
-    let env = env
-        .iter()
-        .map(|e| {
-            e.split_once('=')
-                .map(|(k, v)| (k.into(), v.into()))
-                .with_context(|| format!("--env {e}: expected NAME=VALUE"))
-        })
-        .collect::<Result<_>>()?;
-    let options = runtime_root::Options {
-        image,
-        libc,
-        arch,
-        binds,
-        workdir,
-        env,
-        qemu,
-    };
-    runtime_root::enter_private_mount_namespace()?;
-    runtime_root::run(&options, &command)
-}
-
-fn report(err: &anyhow::Error, verbose: bool) {
+pub(crate) fn report(err: &anyhow::Error, verbose: bool) {
     if verbose {
         eprintln!("actiond-tool: {err:?}");
     } else {

@@ -1,0 +1,72 @@
+//! `actiond-tool runtime run` and `actiond-tool manifest check`.
+
+use crate::{report, RunArgs};
+use anyhow::{Context, Result};
+use std::path::Path;
+
+/// Validates `manifest`, and with `root` checks it against that tree.
+pub(crate) fn check_manifest(manifest: &Path, root: Option<&Path>) -> Result<()> {
+    let parsed = runtime_manifest::RuntimeManifest::from_file(manifest)?;
+    if let Some(root) = root {
+        parsed
+            .check_tree(root)
+            .with_context(|| format!("{}", manifest.display()))?;
+    }
+    Ok(())
+}
+
+/// Runs the command inside the runtime and exits with its status: its own
+/// code, 128+N for signal N, or 125 (with one line) if it cannot run.
+pub(crate) fn run(args: RunArgs, verbose: bool) -> Result<()> {
+    let status = run_in_runtime(args).unwrap_or_else(|err| {
+        report(&err, verbose);
+        std::process::exit(125);
+    });
+    use std::os::unix::process::ExitStatusExt as _;
+    std::process::exit(
+        status
+            .code()
+            .or_else(|| status.signal().map(|s| 128 + s))
+            .unwrap_or(125),
+    );
+}
+
+fn run_in_runtime(args: RunArgs) -> Result<std::process::ExitStatus> {
+    let RunArgs {
+        image,
+        libc,
+        arch,
+        binds,
+        workdir,
+        env,
+        qemu,
+        command,
+    } = args;
+    let arch = match arch {
+        Some(arch) => arch,
+        None => runtime_root::host_arch().context("unknown machine architecture: pass --arch")?,
+    };
+    let binds = binds
+        .iter()
+        .map(|b| runtime_root::Bind::parse(b))
+        .collect::<Result<_>>()?;
+    let env = env
+        .iter()
+        .map(|e| {
+            e.split_once('=')
+                .map(|(k, v)| (k.into(), v.into()))
+                .with_context(|| format!("--env {e}: expected NAME=VALUE"))
+        })
+        .collect::<Result<_>>()?;
+    let options = runtime_root::Options {
+        image,
+        libc,
+        arch,
+        binds,
+        workdir,
+        env,
+        qemu,
+    };
+    runtime_root::enter_private_mount_namespace()?;
+    runtime_root::run(&options, &command)
+}
