@@ -49,7 +49,7 @@ fn run_in_runtime(args: RunArgs) -> Result<std::process::ExitStatus> {
     let binds = binds
         .iter()
         .map(|b| runtime_root::Bind::parse(b))
-        .collect::<Result<_>>()?;
+        .collect::<Result<_, _>>()?;
     let env = env
         .iter()
         .map(|e| {
@@ -68,5 +68,5 @@ fn run_in_runtime(args: RunArgs) -> Result<std::process::ExitStatus> {
         qemu,
     };
     runtime_root::enter_private_mount_namespace()?;
-    runtime_root::run(&options, &command)
+    Ok(runtime_root::run(&options, &command)?)
 }

@@ -23,7 +23,6 @@
 //! Everything is undone when the namespace goes away; nothing is left
 //! mounted on the host.
 
-use anyhow::{bail, Context, Result};
 use runtime_manifest::{Arch, RuntimeManifest};
 use std::ffi::{CString, OsString};
 use std::os::fd::AsRawFd;
@@ -31,6 +30,88 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
+
+/// What went wrong: the step or path, with the cause kept as the source.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A system call or file operation failed.
+    #[error("{what}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The runtime's manifest is missing, malformed or does not fit the image.
+    #[error("{what}")]
+    Manifest {
+        what: String,
+        #[source]
+        source: runtime_manifest::Error,
+    },
+    /// A step that failed, and why.
+    #[error("{what}")]
+    Step {
+        what: String,
+        #[source]
+        source: Box<Error>,
+    },
+    /// The request cannot be served: a bad `--bind`, an unknown runtime, no
+    /// command, a foreign architecture without qemu.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+macro_rules! bail {
+    ($($arg:tt)*) => {
+        return Err(Error::Invalid(format!($($arg)*)))
+    };
+}
+
+/// Adds what was being done to an error, keeping it as the source.
+trait Context<T> {
+    fn with_context<F: FnOnce() -> String>(self, what: F) -> Result<T>;
+    fn context(self, what: &str) -> Result<T>
+    where
+        Self: Sized,
+    {
+        self.with_context(|| what.to_owned())
+    }
+}
+
+impl<T> Context<T> for std::io::Result<T> {
+    fn with_context<F: FnOnce() -> String>(self, what: F) -> Result<T> {
+        self.map_err(|source| Error::Io {
+            what: what(),
+            source,
+        })
+    }
+}
+
+impl<T> Context<T> for Result<T, runtime_manifest::Error> {
+    fn with_context<F: FnOnce() -> String>(self, what: F) -> Result<T> {
+        self.map_err(|source| Error::Manifest {
+            what: what(),
+            source,
+        })
+    }
+}
+
+impl<T> Context<T> for Result<T> {
+    fn with_context<F: FnOnce() -> String>(self, what: F) -> Result<T> {
+        self.map_err(|source| Error::Step {
+            what: what(),
+            source: Box::new(source),
+        })
+    }
+}
+
+impl<T> Context<T> for Option<T> {
+    fn with_context<F: FnOnce() -> String>(self, what: F) -> Result<T> {
+        self.ok_or_else(|| Error::Invalid(what()))
+    }
+}
 
 /// A directory or file of the host made visible inside the root.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,11 +157,14 @@ pub struct Options {
 
 fn cpath(path: &Path) -> Result<CString> {
     CString::new(path.as_os_str().as_bytes())
-        .with_context(|| format!("{}: a path with a NUL byte", path.display()))
+        .map_err(|_| Error::Invalid(format!("{}: a path with a NUL byte", path.display())))
 }
 
-fn os_error(what: String) -> anyhow::Error {
-    anyhow::Error::new(std::io::Error::last_os_error()).context(what)
+fn os_error(what: String) -> Error {
+    Error::Io {
+        what,
+        source: std::io::Error::last_os_error(),
+    }
 }
 
 /// mount(2), with errors naming the source and the target.
@@ -285,9 +369,13 @@ fn files_under(dir: &Path) -> Result<Vec<PathBuf>> {
         let entries = std::fs::read_dir(dir.join(&rel))
             .with_context(|| format!("{}: cannot list", dir.join(&rel).display()))?;
         for entry in entries {
-            let entry = entry?;
+            let entry =
+                entry.with_context(|| format!("{}: cannot list", dir.join(&rel).display()))?;
             let path = rel.join(entry.file_name());
-            if entry.file_type()?.is_dir() {
+            let kind = entry
+                .file_type()
+                .with_context(|| format!("{}: cannot stat", entry.path().display()))?;
+            if kind.is_dir() {
                 stack.push(path);
             } else {
                 out.push(path);
@@ -355,7 +443,7 @@ pub fn assemble_root(
     }
 
     let proc_dir = root.join("proc");
-    std::fs::create_dir_all(&proc_dir)?;
+    std::fs::create_dir_all(&proc_dir).with_context(|| format!("mkdir {}", proc_dir.display()))?;
     mount(Some(Path::new("proc")), &proc_dir, Some("proc"), 0, None)?;
     for node in ["null", "zero", "full", "random", "urandom"] {
         let host = Path::new("/dev").join(node);
@@ -364,7 +452,7 @@ pub fn assemble_root(
         }
     }
     let tmp = root.join("tmp");
-    std::fs::create_dir_all(&tmp)?;
+    std::fs::create_dir_all(&tmp).with_context(|| format!("mkdir {}", tmp.display()))?;
     mount(
         Some(Path::new("tmpfs")),
         &tmp,
@@ -452,7 +540,8 @@ pub fn run(options: &Options, command: &[OsString]) -> Result<ExitStatus> {
             options.image.clone()
         } else {
             let mounted = scratch.join("image");
-            std::fs::create_dir(&mounted)?;
+            std::fs::create_dir(&mounted)
+                .with_context(|| format!("mkdir {}", mounted.display()))?;
             mount_squashfs(&options.image, &mounted)?;
             mounted
         };

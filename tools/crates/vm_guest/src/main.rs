@@ -71,7 +71,8 @@ fn load_modules() -> Result<()> {
 /// Mounts a filesystem of type `fstype` on `target`, creating it.
 fn mount(source: &str, target: &Path, fstype: &str, flags: libc::c_ulong) -> Result<()> {
     std::fs::create_dir_all(target).with_context(|| format!("mkdir {}", target.display()))?;
-    runtime_root::mount(Some(Path::new(source)), target, Some(fstype), flags, None)
+    runtime_root::mount(Some(Path::new(source)), target, Some(fstype), flags, None)?;
+    Ok(())
 }
 
 /// Runs `program args` chrooted in `root`; returns (exit code, stdout+stderr).
