@@ -31,6 +31,31 @@ pub enum Error {
         check: &'static str,
         message: String,
     },
+    /// A check that could not read what it checks; the cause is the source.
+    #[error("{artifact}: {check}: {message}")]
+    Read {
+        artifact: String,
+        check: &'static str,
+        message: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+impl Error {
+    fn read(
+        artifact: &str,
+        check: &'static str,
+        message: String,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Error {
+        Error::Read {
+            artifact: artifact.to_owned(),
+            check,
+            message,
+            source: source.into(),
+        }
+    }
 }
 
 /// Where a file's bytes are: in an image, or in a spec's tree.
@@ -69,14 +94,11 @@ impl Image {
     /// Opens and parses the image at `path`.
     pub fn open(path: &Path) -> Result<Self, Error> {
         let name = path.display().to_string();
-        let fail = |message: String| Error::Check {
-            artifact: name.clone(),
-            check: "the image parses",
-            message,
-        };
-        let file = std::fs::File::open(path).map_err(|e| fail(e.to_string()))?;
+        const CHECK: &str = "the image parses";
+        let file = std::fs::File::open(path)
+            .map_err(|e| Error::read(&name, CHECK, "cannot open".into(), e))?;
         let reader = FilesystemReader::from_reader(std::io::BufReader::new(file))
-            .map_err(|e| fail(format!("not a SquashFS image: {e}")))?;
+            .map_err(|e| Error::read(&name, CHECK, "not a SquashFS image".into(), e))?;
         Ok(Self { name, reader })
     }
 
@@ -152,9 +174,14 @@ impl Image {
                 }
                 (Node::Dir { .. }, Kind::Dir) => {}
                 (Node::File { content, .. }, Kind::File(file)) => {
-                    let want = content
-                        .read()
-                        .map_err(|e| differs(format!("cannot read its source: {e}")))?;
+                    let want = content.read().map_err(|e| {
+                        Error::read(
+                            listing.name,
+                            CHECK,
+                            format!("{path}: cannot read its source"),
+                            e,
+                        )
+                    })?;
                     let have = listing.read(*file, path)?;
                     if Sha256::digest(&have) != Sha256::digest(&*want) {
                         return Err(differs(format!(
@@ -237,8 +264,14 @@ impl Listing<'_> {
     }
 
     fn read(&self, bytes: Bytes<'_>, path: &str) -> Result<Vec<u8>, Error> {
-        let cannot =
-            |e: std::io::Error| self.fail("the image parses", format!("{path}: cannot read: {e}"));
+        let cannot = |e: std::io::Error| {
+            Error::read(
+                self.name,
+                "the image parses",
+                format!("{path}: cannot read"),
+                e,
+            )
+        };
         match bytes {
             Bytes::Image(reader, file) => {
                 let mut data = Vec::with_capacity(file.file_len());
@@ -272,7 +305,8 @@ impl Listing<'_> {
             let fail = |message: String| self.fail(CHECK, format!("{path}: {message}"));
             let text = String::from_utf8(self.read_file(path, CHECK, path)?)
                 .map_err(|_| fail("not UTF-8".into()))?;
-            let manifest = RuntimeManifest::from_json(&text).map_err(|e| fail(e.to_string()))?;
+            let manifest = RuntimeManifest::from_json(&text)
+                .map_err(|e| Error::read(self.name, CHECK, path.to_owned(), e))?;
             if manifest.name != name || manifest.arch.as_str() != arch {
                 return Err(fail(format!(
                     "describes {} {}, not {name} {arch}",
