@@ -12,9 +12,6 @@ pub mod strip;
 pub mod tree;
 mod write;
 
-#[cfg(test)]
-mod hostile;
-
 pub use spec::{Compression, Entry, Spec};
 pub use tree::Tree;
 pub use write::{write_image, CachingCompressor, Stats};

@@ -4,9 +4,9 @@
 //! input and the problem, never panic; and the file descriptors a pack uses
 //! must not grow with the number of input files.
 
-use crate::deb::{read_deb_from, read_tar};
-use crate::tree::Node;
-use crate::{build_tree, write_image, Compression, Entry, Spec, Tree};
+use sqfs_pack::deb::{read_deb_from, read_tar};
+use sqfs_pack::tree::Node;
+use sqfs_pack::{build_tree, write_image, Compression, Entry, Spec, Tree};
 use std::io::Write;
 
 const LIMIT: u64 = decompress::DEFAULT_LIMIT;
@@ -680,7 +680,7 @@ fn files_stay_bounded_with_many_inputs() {
     let out = child
         .args([
             "--exact",
-            "hostile::child_pack_many_files",
+            "child_pack_many_files",
             "--ignored",
             "--nocapture",
             "--test-threads=1",
