@@ -2,6 +2,8 @@
 //! valid inputs built by code, so that nothing big is stored in git.
 
 use std::io::Write;
+pub use test_fixtures::deb;
+use test_fixtures::{tar_header, tar_of};
 
 pub mod seeds;
 pub mod targets;
@@ -12,39 +14,32 @@ pub const LIMIT: u64 = 16 << 20;
 
 /// A tar with a directory, files, a symlink and a hard link.
 pub fn sample_tar() -> Vec<u8> {
-    let mut b = tar::Builder::new(Vec::new());
-    let header = |kind: tar::EntryType, mode: u32, size: u64| {
-        let mut h = tar::Header::new_gnu();
-        h.set_entry_type(kind);
-        h.set_mode(mode);
-        h.set_size(size);
-        h
-    };
-    b.append_data(
-        &mut header(tar::EntryType::Directory, 0o755, 0),
-        "./usr/bin/",
-        &[][..],
-    )
-    .unwrap();
-    b.append_data(
-        &mut header(tar::EntryType::Regular, 0o4755, 3),
-        "./usr/bin/su",
-        &b"su!"[..],
-    )
-    .unwrap();
-    b.append_link(
-        &mut header(tar::EntryType::Symlink, 0o777, 0),
-        "./lib64/ld.so",
-        "/lib/x86_64-linux-gnu/ld.so",
-    )
-    .unwrap();
-    b.append_link(
-        &mut header(tar::EntryType::Link, 0o755, 0),
-        "./usr/bin/su2",
-        "./usr/bin/su",
-    )
-    .unwrap();
-    b.into_inner().unwrap()
+    tar_of(|b| {
+        b.append_data(
+            &mut tar_header(tar::EntryType::Directory, 0o755, 0),
+            "./usr/bin/",
+            &[][..],
+        )
+        .unwrap();
+        b.append_data(
+            &mut tar_header(tar::EntryType::Regular, 0o4755, 3),
+            "./usr/bin/su",
+            &b"su!"[..],
+        )
+        .unwrap();
+        b.append_link(
+            &mut tar_header(tar::EntryType::Symlink, 0o777, 0),
+            "./lib64/ld.so",
+            "/lib/x86_64-linux-gnu/ld.so",
+        )
+        .unwrap();
+        b.append_link(
+            &mut tar_header(tar::EntryType::Link, 0o755, 0),
+            "./usr/bin/su2",
+            "./usr/bin/su",
+        )
+        .unwrap();
+    })
 }
 
 /// `data` compressed as `format` ("xz", "zst", "gz" or "" for plain).
@@ -63,16 +58,6 @@ pub fn compress(format: &str, data: &[u8]) -> Vec<u8> {
         }
         _ => data.to_vec(),
     }
-}
-
-/// A .deb (an ar archive) of the given members.
-pub fn deb(members: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut b = ar::Builder::new(Vec::new());
-    for (name, data) in members {
-        let header = ar::Header::new(name.as_bytes().to_vec(), data.len() as u64);
-        b.append(&header, *data).unwrap();
-    }
-    b.into_inner().unwrap()
 }
 
 /// A .deb whose data.tar.`format` holds [`sample_tar`].

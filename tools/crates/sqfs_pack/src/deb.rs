@@ -416,21 +416,9 @@ fn read_entries<R: Read>(
 mod tests {
     use super::*;
 
+    use test_fixtures::{tar_header as header, tar_of};
+
     const LIMIT: u64 = decompress::DEFAULT_LIMIT;
-
-    fn tar_of(build: impl FnOnce(&mut tar::Builder<Vec<u8>>)) -> Vec<u8> {
-        let mut b = tar::Builder::new(Vec::new());
-        build(&mut b);
-        b.into_inner().unwrap()
-    }
-
-    fn header(kind: tar::EntryType, mode: u32, size: u64) -> tar::Header {
-        let mut h = tar::Header::new_gnu();
-        h.set_entry_type(kind);
-        h.set_mode(mode);
-        h.set_size(size);
-        h
-    }
 
     #[test]
     fn keeps_modes_links_and_copies_hard_links() {

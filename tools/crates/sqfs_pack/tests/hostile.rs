@@ -8,32 +8,11 @@ use sqfs_pack::deb::{read_deb_from, read_tar};
 use sqfs_pack::tree::Node;
 use sqfs_pack::{build_tree, write_image, Compression, Entry, Spec, Tree};
 use std::io::Write;
+use test_fixtures::{
+    ar_member, ar_of as deb_of, raw_tar_header as raw, tar_header as header, tar_of,
+};
 
 const LIMIT: u64 = decompress::DEFAULT_LIMIT;
-
-fn header(kind: tar::EntryType, mode: u32, size: u64) -> tar::Header {
-    let mut h = tar::Header::new_gnu();
-    h.set_entry_type(kind);
-    h.set_mode(mode);
-    h.set_size(size);
-    h
-}
-
-/// A tar header with `name` written raw (the builder refuses hostile names).
-fn raw(kind: tar::EntryType, name: &[u8], link: &[u8], size: u64) -> tar::Header {
-    let mut h = header(kind, 0o644, size);
-    let gnu = h.as_gnu_mut().unwrap();
-    gnu.name[..name.len()].copy_from_slice(name);
-    gnu.linkname[..link.len()].copy_from_slice(link);
-    h.set_cksum();
-    h
-}
-
-fn tar_of(build: impl FnOnce(&mut tar::Builder<Vec<u8>>)) -> Vec<u8> {
-    let mut b = tar::Builder::new(Vec::new());
-    build(&mut b);
-    b.into_inner().unwrap()
-}
 
 /// Reads `data` as a tar into a fresh tree: the tree, or the error's text.
 fn tar_tree(data: &[u8]) -> Result<Tree, String> {
@@ -42,29 +21,6 @@ fn tar_tree(data: &[u8]) -> Result<Tree, String> {
         .and_then(|a| a.add_to(&mut tree))
         .map_err(|e| e.to_string())?;
     Ok(tree)
-}
-
-/// One ar member with the declared `size`, whatever `data` really holds.
-fn ar_member(name: &str, size: u64, data: &[u8]) -> Vec<u8> {
-    let mut m = format!(
-        "{name:<16}{:<12}{:<6}{:<6}{:<8}{size:<10}`\n",
-        0, 0, 0, 100644
-    )
-    .into_bytes();
-    assert_eq!(m.len(), 60);
-    m.extend_from_slice(data);
-    if data.len() % 2 == 1 {
-        m.push(b'\n');
-    }
-    m
-}
-
-fn deb_of(members: &[Vec<u8>]) -> Vec<u8> {
-    let mut d = b"!<arch>\n".to_vec();
-    for m in members {
-        d.extend_from_slice(m);
-    }
-    d
 }
 
 fn deb_err(bytes: &[u8]) -> String {
