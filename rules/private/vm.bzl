@@ -121,7 +121,7 @@ def _vm_bundle_impl(ctx):
     runtimes = ctx.attr.runtimes[SquashfsInfo].image
     files = {"kernel": ctx.file.kernel, "initramfs": ctx.file.initramfs, "runtimes": runtimes}
     args = ctx.actions.args()
-    args.add("digest")
+    args.add("bundle-manifest")
     args.add("--out", manifest)
     for name, f in sorted(files.items()):
         args.add("{}={}".format(name, f.path))

@@ -8,7 +8,7 @@ each .deb (then the strip patterns are removed), plain copies for files and
 `ln -s` for symlinks. It must equal `unsquashfs -d` of the image, and the
 `unsquashfs -lls` listing must give every entry's mode, owner (root/root),
 size and symlink target as the expected tree has them. Every runtime's
-manifest must then pass `actiond-tool manifest check --root` on the image's
+manifest must then pass `actiond-tool check manifest --root` on the image's
 own tree, where absolute symlinks are kept verbatim.
 """
 
@@ -158,7 +158,7 @@ def main():
         if entry["type"] == "file" and entry["path"].endswith("/runtime_manifest.json"):
             runtime_dir = os.path.join(actual, os.path.dirname(entry["path"]))
             subprocess.run(
-                [tool, "manifest", "check", os.path.join(runtime_dir, "runtime_manifest.json"), "--root", os.path.join(runtime_dir, "root")],
+                [tool, "check", "manifest", os.path.join(runtime_dir, "runtime_manifest.json"), "--root", os.path.join(runtime_dir, "root")],
                 check=True,
             )
             manifests += 1

@@ -27,7 +27,7 @@ cmp -s "${manifest}" "${TEST_TMPDIR}/manifest.json" || fail "unpacking again giv
 
 # Every mount source and interpreter resolves inside the tree (symlinks
 # followed as if the tree were /).
-"${tool}" manifest check "${manifest}" --root "${root}" || fail "invalid manifest, or not in the tree"
+"${tool}" check manifest "${manifest}" --root "${root}" || fail "invalid manifest, or not in the tree"
 if [[ "${name}" == - ]]; then name=$(sed -n 's/^  "name": "\(.*\)",*$/\1/p' "${manifest}"); fi
 version=${name#glibc}
 grep -q "\"name\": \"${name}\"" "${manifest}" || fail "manifest does not name ${name}"

@@ -29,16 +29,16 @@ grep -q 'out of range' err.txt || fail "bad level: $(cat err.txt)"
 left=$(find . -mindepth 1 -not -name '*.bin' -not -name '*.zst' -not -name err.txt)
 [[ -z "${left}" ]] || fail "temporary files left: ${left}"
 
-# manifest check: unknown keys are named with the file.
+# check manifest: unknown keys are named with the file.
 echo '{"name": "glibc2.35", "arch": "x86_64", "debz": []}' >bad.json
-if "${emu[@]}" "${tool}" manifest check bad.json 2>err.txt; then fail "bad manifest accepted"; fi
+if "${emu[@]}" "${tool}" check manifest bad.json 2>err.txt; then fail "bad manifest accepted"; fi
 grep -q "bad.json: unknown field \`debz\`" err.txt || fail "manifest error: $(cat err.txt)"
 
 # check bundle: a manifest from `digest` holds; a changed file, a missing or
 # an extra entry is named, and no stamp is written.
 printf kernel >k.bin
 printf initramfs >i.bin
-"${emu[@]}" "${tool}" digest --out bundle.json kernel=k.bin initramfs=i.bin
+"${emu[@]}" "${tool}" bundle-manifest --out bundle.json kernel=k.bin initramfs=i.bin
 "${emu[@]}" "${tool}" check bundle bundle.json --file kernel=k.bin --file initramfs=i.bin --stamp ok.stamp
 [[ -e ok.stamp ]] || fail "check bundle wrote no stamp"
 printf changed >i.bin

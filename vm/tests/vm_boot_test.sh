@@ -32,7 +32,7 @@ for pair in kernel:"${kernel_zst}" initramfs:"${initramfs}" runtimes:"${runtimes
   [[ "$(sha256sum "${file}" | cut -d' ' -f1)" == "${want}" ]] || fail "${name}: sha256 differs from ${manifest}"
 done
 
-"${tool}" zstd --decompress "${kernel_zst}" "${TEST_TMPDIR}/vmlinuz"
+"${tool}" decompress "${kernel_zst}" "${TEST_TMPDIR}/vmlinuz"
 boot_aarch64() { # TIMEOUT LOG
   local limit=$1 log=$2
   timeout "${limit}" "${qemu}" -M virt -accel tcg -cpu max -m 1024 -smp 2 \

@@ -22,6 +22,14 @@ pub(crate) fn run(command: CheckCommand) -> Result<()> {
             opened.check_runtimes()?;
             stamp
         }
+        CheckCommand::Manifest {
+            manifest,
+            root,
+            stamp,
+        } => {
+            crate::runtime::check_manifest(&manifest, root.as_deref())?;
+            stamp
+        }
         CheckCommand::Runtime { spec, stamp } => {
             image_check::check_runtime_tree(&spec.display().to_string(), &spec_tree(&spec)?)?;
             stamp

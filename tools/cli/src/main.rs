@@ -60,15 +60,13 @@ enum Command {
         /// Fail unless the input is a Linux kernel image (bzImage, arm64 Image or ELF).
         #[arg(long)]
         kernel: bool,
-        /// Decompress INPUT (any zstd, xz or gzip stream) into OUTPUT instead.
-        #[arg(short, long, conflicts_with_all = ["kernel", "long"])]
-        decompress: bool,
         input: PathBuf,
         output: PathBuf,
     },
-    /// Runtime manifests.
-    #[command(subcommand)]
-    Manifest(ManifestCommand),
+    /// Decompress a zstd, xz or gzip stream (told apart by its magic).
+    ///
+    /// Example: actiond-tool decompress linux.zst vmlinuz
+    Decompress { input: PathBuf, output: PathBuf },
     /// Pack a SquashFS image from a spec of dirs, files, symlinks and .debs.
     ///
     /// Sources in the spec are relative to the current directory. The image
@@ -99,10 +97,10 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         threads: u32,
     },
-    /// Write a JSON manifest of files: each name with its sha256 and size.
+    /// Write a VM bundle's manifest: each file's name, sha256 and size, as JSON.
     ///
-    /// Example: actiond-tool digest --out bundle.json kernel=linux.zst initramfs=initramfs.cpio.zst
-    Digest {
+    /// Example: actiond-tool bundle-manifest --out bundle.json kernel=linux.zst initramfs=initramfs.cpio.zst
+    BundleManifest {
         #[arg(long)]
         out: PathBuf,
         /// NAME=PATH pairs.
@@ -185,6 +183,20 @@ pub(crate) enum CheckCommand {
         /// The sqfs_pack spec the image was made from.
         #[arg(long)]
         spec: Option<PathBuf>,
+        /// Write this empty file when every check passes.
+        #[arg(long)]
+        stamp: Option<PathBuf>,
+    },
+    /// A runtime_manifest.json: it parses and its fields are valid; with
+    /// --root, its mount sources and interpreters exist in that tree
+    /// (symlinks followed as if the tree were /).
+    ///
+    /// Example: actiond-tool check manifest runtime_manifest.json --root root/
+    Manifest {
+        manifest: PathBuf,
+        /// The runtime's root directory.
+        #[arg(long)]
+        root: Option<PathBuf>,
         /// Write this empty file when every check passes.
         #[arg(long)]
         stamp: Option<PathBuf>,
@@ -308,19 +320,6 @@ struct RunArgs {
     command: Vec<std::ffi::OsString>,
 }
 
-#[derive(Subcommand)]
-enum ManifestCommand {
-    /// Validate a runtime_manifest.json, and optionally check it against a tree.
-    ///
-    /// Example: actiond-tool manifest check runtime_manifest.json --root root/
-    Check {
-        manifest: PathBuf,
-        /// The runtime's root directory: mount sources and interpreters must exist there.
-        #[arg(long)]
-        root: Option<PathBuf>,
-    },
-}
-
 /// A `--threads` value: 0 stands for every core.
 fn all_cores_if_zero(threads: u32) -> u32 {
     if threads == 0 {
@@ -333,12 +332,7 @@ fn all_cores_if_zero(threads: u32) -> u32 {
 fn run(cli: Cli) -> Result<()> {
     let verbose = cli.verbose;
     match cli.command {
-        Command::Zstd {
-            decompress: true,
-            input,
-            output,
-            ..
-        } => compress::decompress(&input, &output),
+        Command::Decompress { input, output } => compress::decompress(&input, &output),
         Command::Zstd {
             level,
             long,
@@ -346,7 +340,6 @@ fn run(cli: Cli) -> Result<()> {
             kernel,
             input,
             output,
-            ..
         } => compress::zstd(
             &input,
             &output,
@@ -355,9 +348,6 @@ fn run(cli: Cli) -> Result<()> {
             all_cores_if_zero(threads),
             kernel,
         ),
-        Command::Manifest(ManifestCommand::Check { manifest, root }) => {
-            runtime::check_manifest(&manifest, root.as_deref())
-        }
         Command::Check(command) => check::run(command),
         Command::Runtime(RuntimeCommand::Run(args)) => runtime::run(args, verbose),
         Command::Runtime(RuntimeCommand::Derive(args)) => unpack::derive(args),
@@ -378,7 +368,7 @@ fn run(cli: Cli) -> Result<()> {
             input,
             output,
         }) => payload::add(&sections, prefix, &input, &output),
-        Command::Digest { out, files } => payload::bundle_manifest(&out, &files),
+        Command::BundleManifest { out, files } => payload::bundle_manifest(&out, &files),
         Command::Lock {
             request,
             out,

@@ -1,4 +1,4 @@
-//! `actiond-tool runtime run` and `actiond-tool manifest check`.
+//! `actiond-tool runtime run`, and the manifest check of `actiond-tool check manifest`.
 
 use crate::{report, RunArgs};
 use anyhow::{Context, Result};
