@@ -1,0 +1,181 @@
+//! `derive` and `write_tree` on .debs built by code.
+
+use runtime_derive::{derive, write_tree};
+use runtime_manifest::Arch;
+use std::path::{Path, PathBuf};
+use test_fixtures::{deb, tar_header, tar_of};
+
+const LIMIT: u64 = 1 << 30;
+
+/// A data.tar of dirs, files and symlinks.
+fn data_tar(entries: &[(&str, tar::EntryType, &str)]) -> Vec<u8> {
+    tar_of(|b| {
+        for (path, kind, payload) in entries {
+            let mut h = tar_header(*kind, 0o755, 0);
+            match kind {
+                tar::EntryType::Symlink => b.append_link(&mut h, path, payload).unwrap(),
+                tar::EntryType::Regular => {
+                    h.set_size(payload.len() as u64);
+                    h.set_cksum();
+                    b.append_data(&mut h, path, payload.as_bytes()).unwrap()
+                }
+                _ => b.append_data(&mut h, path, &[][..]).unwrap(),
+            }
+        }
+    })
+}
+
+fn control(package: &str, version: &str) -> Vec<u8> {
+    let text = format!("Package: {package}\nVersion: {version}\nArchitecture: amd64\n");
+    tar_of(|b| {
+        let mut h = tar_header(tar::EntryType::Regular, 0o644, text.len() as u64);
+        h.set_cksum();
+        b.append_data(&mut h, "./control", text.as_bytes()).unwrap();
+    })
+}
+
+/// Writes a .deb whose control and data tars are zstd-compressed.
+fn write_deb(dir: &Path, name: &str, package: &str, version: &str, data: &[u8]) -> PathBuf {
+    let zst = |bytes: &[u8]| zstd::encode_all(bytes, 3).unwrap();
+    let path = dir.join(name);
+    std::fs::write(
+        &path,
+        deb(&[
+            ("debian-binary", b"2.0\n"),
+            ("control.tar.zst", &zst(&control(package, version))),
+            ("data.tar.zst", &zst(data)),
+        ]),
+    )
+    .unwrap();
+    path
+}
+
+fn noble_like(dir: &Path, version: &str) -> PathBuf {
+    use tar::EntryType::{Directory, Regular, Symlink};
+    let data = data_tar(&[
+        ("./usr/lib/x86_64-linux-gnu/", Directory, ""),
+        ("./usr/lib/x86_64-linux-gnu/libc.so.6", Regular, "libc"),
+        (
+            "./usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
+            Regular,
+            "ld",
+        ),
+        ("./usr/lib64/", Directory, ""),
+        (
+            "./usr/lib64/ld-linux-x86-64.so.2",
+            Symlink,
+            "../lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
+        ),
+        ("./usr/share/doc/libc6/", Directory, ""),
+        ("./usr/share/doc/libc6/copyright", Regular, "c"),
+    ]);
+    write_deb(dir, "libc6.deb", "libc6", version, &data)
+}
+
+#[test]
+fn usrmerged_runtime_gets_lib_links_mounts_and_interpreters() {
+    let dir = tempfile::tempdir().unwrap();
+    let debs = [noble_like(dir.path(), "2.39-0ubuntu8")];
+    let rt = derive(
+        "glibc2.39",
+        Arch::X86_64,
+        &debs,
+        &["usr/share/doc".into()],
+        LIMIT,
+    )
+    .unwrap();
+    assert_eq!(rt.symlinks.get("lib").map(String::as_str), Some("usr/lib"));
+    assert_eq!(
+        rt.symlinks.get("lib64").map(String::as_str),
+        Some("usr/lib64")
+    );
+    let mounts: Vec<(&str, &str)> = rt
+        .manifest
+        .mounts
+        .iter()
+        .map(|m| (m.source.as_str(), m.target.as_str()))
+        .collect();
+    assert!(
+        mounts.contains(&("usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu")),
+        "{mounts:?}"
+    );
+    assert!(mounts.contains(&("usr/lib64", "/lib64")), "{mounts:?}");
+    assert_eq!(rt.manifest.interpreters[0], "/lib64/ld-linux-x86-64.so.2");
+    assert_eq!(rt.manifest.debs[0].package, "libc6");
+    assert!(
+        rt.tree.get("usr/share/doc").is_none(),
+        "strip kept usr/share/doc"
+    );
+
+    let out = dir.path().join("root");
+    write_tree(&rt.tree, &out).unwrap();
+    assert_eq!(
+        std::fs::read_link(out.join("lib")).unwrap(),
+        Path::new("usr/lib")
+    );
+    assert_eq!(
+        std::fs::read(out.join("lib64/ld-linux-x86-64.so.2")).unwrap(),
+        b"ld"
+    );
+    // The output directory must be new: nothing is written into an old one.
+    let err = write_tree(&rt.tree, &out).unwrap_err().to_string();
+    assert!(err.contains("root"), "{err}");
+}
+
+#[test]
+fn libc6_of_another_version_is_refused_naming_the_deb() {
+    let dir = tempfile::tempdir().unwrap();
+    let debs = [noble_like(dir.path(), "2.39-0ubuntu8")];
+    let err = derive("glibc2.35", Arch::X86_64, &debs, &[], LIMIT)
+        .err()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        err,
+        "libc6.deb is libc6 2.39-0ubuntu8, but the runtime is named glibc2.35"
+    );
+}
+
+#[test]
+fn escaping_entries_are_refused_naming_the_deb_and_entry() {
+    use tar::EntryType::Regular;
+    let dir = tempfile::tempdir().unwrap();
+    let escape = tar_of(|b| {
+        let h = test_fixtures::raw_tar_header(Regular, b"./usr/../../x", b"", 1);
+        b.append(&h, &b"x"[..]).unwrap();
+    });
+    let debs = [
+        noble_like(dir.path(), "2.39-0ubuntu8"),
+        write_deb(dir.path(), "escape.deb", "escape", "1", &escape),
+    ];
+    let err = derive("glibc2.39", Arch::X86_64, &debs, &[], LIMIT)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("escape.deb:data.tar.zst: entry \"./usr/../../x\" contains '..'"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_runtime_without_a_loader_is_refused() {
+    use tar::EntryType::{Directory, Regular};
+    let dir = tempfile::tempdir().unwrap();
+    let data = data_tar(&[
+        ("./lib/x86_64-linux-gnu/", Directory, ""),
+        ("./lib/x86_64-linux-gnu/libc.so.6", Regular, "libc"),
+    ]);
+    let debs = [write_deb(
+        dir.path(),
+        "libc6.deb",
+        "libc6",
+        "2.35-0ubuntu3",
+        &data,
+    )];
+    let err = derive("glibc2.35", Arch::X86_64, &debs, &[], LIMIT)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("no ld-linux* interpreter"), "{err}");
+}
