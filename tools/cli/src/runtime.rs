@@ -32,25 +32,17 @@ pub(crate) fn run(args: RunArgs, verbose: bool) -> Result<()> {
 }
 
 fn run_in_runtime(args: RunArgs) -> Result<std::process::ExitStatus> {
-    let RunArgs {
-        image,
-        libc,
-        arch,
-        binds,
-        workdir,
-        env,
-        qemu,
-        command,
-    } = args;
-    let arch = match arch {
+    let arch = match args.arch {
         Some(arch) => arch,
         None => runtime_root::host_arch().context("unknown machine architecture: pass --arch")?,
     };
-    let binds = binds
+    let binds = args
+        .binds
         .iter()
         .map(|b| runtime_root::Bind::parse(b))
         .collect::<Result<_, _>>()?;
-    let env = env
+    let env = args
+        .env
         .iter()
         .map(|e| {
             e.split_once('=')
@@ -59,14 +51,14 @@ fn run_in_runtime(args: RunArgs) -> Result<std::process::ExitStatus> {
         })
         .collect::<Result<_>>()?;
     let options = runtime_root::Options {
-        image,
-        libc,
+        image: args.image,
+        libc: args.libc,
         arch,
         binds,
-        workdir,
+        workdir: args.workdir,
         env,
-        qemu,
+        qemu: args.qemu,
     };
     runtime_root::enter_private_mount_namespace()?;
-    Ok(runtime_root::run(&options, &command)?)
+    Ok(runtime_root::run(&options, &args.command)?)
 }
