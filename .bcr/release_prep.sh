@@ -23,6 +23,7 @@ set -euo pipefail
 tag=${1:?usage: release_prep.sh TAG [CHANGES_FILE]}
 version=${tag#v}
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+mkdir -p "${RELEASE_DIR:-.}"
 out=$(cd "${RELEASE_DIR:-.}" && pwd)
 if [[ -z ${RELEASE_URL:-} ]]; then
   [[ -n ${GITHUB_REPOSITORY:-} ]] || { echo "release_prep.sh: set RELEASE_URL (or GITHUB_REPOSITORY)" >&2; exit 1; }
