@@ -19,7 +19,8 @@
 set -euo pipefail
 runs=${1:-5}
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
-work=$(mktemp -d /tmp/cold-build-bench.XXXXXX)
+# Under e2e/ (bazelignored): bazelw's namespace sees this checkout, not the host's /tmp.
+work=$(mktemp -d "${repo}/e2e/.cold-build-bench.XXXXXX")
 cleanup() {
   for ws in "${work}"/ws-* "${work}/clone"; do
     if [[ -d ${ws} ]]; then (cd "${ws}" && "${repo}/bazelw" shutdown >/dev/null 2>&1) || true; fi
@@ -29,11 +30,12 @@ cleanup() {
 trap cleanup EXIT
 
 median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
-# seconds CMD...: wall seconds of one run of CMD (its output discarded)
+# seconds CMD...: wall seconds of one run of CMD (its output discarded; a
+# failed run fails the benchmark)
 seconds() {
   local t0 t1
   t0=$(date +%s%N)
-  "$@" >/dev/null 2>&1
+  "$@" >/dev/null 2>&1 || { echo "cold_build.sh: failed: $*" >&2; return 1; }
   t1=$(date +%s%N)
   echo "scale=3; (${t1} - ${t0}) / 1000000000" | bc
 }
