@@ -46,12 +46,12 @@ cd "${repo}"
 noop=() version=()
 for _ in $(seq "${runs}"); do
   noop+=("$(seconds ./bazelw build //runtimes:runtimes_squashfs)")
-  version+=("$(seconds ./bazelw version)")
+  version+=("$(seconds ./bazelw info output_base)")
 done
 noop_s=$(printf '%s\n' "${noop[@]}" | median)
 version_s=$(printf '%s\n' "${version[@]}" | median)
 echo "no-op: ./bazelw build //runtimes:runtimes_squashfs ${noop_s} s (median of ${runs}; runs: ${noop[*]})"
-echo "no-op: ./bazelw version ${version_s} s (runs: ${version[*]})"
+echo "no-op: ./bazelw info output_base ${version_s} s (runs: ${version[*]})"
 
 # 2. A downstream cold build, prebuilt against from source.
 RELEASE_URL="file://${work}/release" RELEASE_DIR="${work}/release" \
