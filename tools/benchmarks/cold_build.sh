@@ -6,9 +6,8 @@
 #        has provisioned its root.
 #
 # 1. The warm no-op: `./bazelw build //runtimes:runtimes_squashfs` again and
-#    again on a warm server, against the same command given straight to the
-#    Bazel client inside bazelw's root (bazelw's own cost is the difference),
-#    and `./bazelw version` (bazelw's work plus a server round trip).
+#    again on a warm server, and `./bazelw info output_base` (bazelw's own
+#    work plus a server round trip, the floor of any command).
 # 2. A downstream cold build (fresh output base, shared repository cache, so
 #    downloads are not timed): an image and a standalone cc_binary (the
 #    e2e/prebuilt workspace) with the release's prebuilt actiond-tool,
