@@ -29,9 +29,10 @@ runtime_names = rule(
         "arch": "str: `x86_64` or `aarch64`.",
         "glibc_version": "str: the glibc version the name declares, e.g. `2.35`.",
         "debs": "list of File: the .deb files, in the order they are unpacked.",
-        "manifest": "File: runtime_manifest.json, derived from the .debs by a build action.",
+        "manifest": "File: runtime_manifest.json in actiond's schema, derived from the .debs by a build action.",
+        "packages": "File: runtime_packages.json, the provenance of each .deb (package, version, filename, sha256, source).",
         "strip": "list of str: path patterns removed from the tree (see `rules/extensions.bzl`).",
-        "symlinks": "File: a JSON object of the symlinks added to the tree (path -> target), such as usrmerge's `lib -> usr/lib`.",
+        "additions": "File: tree_additions.json, what is added to the .debs' tree: `symlinks` (path -> target, such as usrmerge's `lib -> usr/lib`) and `empty_files` (mount points for the image's common files).",
     },
 )
 

@@ -36,8 +36,10 @@ def build_runtime(rctx, runtime_name, arch, debs, strip):
       rctx: the repository_ctx.
       runtime_name: `glibc<major>.<minor>`.
       arch: `x86_64` or `aarch64`.
-      debs: list of struct(path, filename), in unpacking order; each path is
-        `debs/<filename>` in the repository.
+      debs: list of struct(path, filename, source), in unpacking order; each
+        path is `debs/<filename>` in the repository, and each source says
+        where it came from, as the manifest's `debs` holds it: its first URL,
+        the label of a local file, or `apt:<package>:<arch>=<version>`.
       strip: strip patterns.
 
     Returns:
@@ -54,6 +56,7 @@ def build_runtime(rctx, runtime_name, arch, debs, strip):
         arch = repr(arch),
         version = repr(runtime_name[len("glibc"):]),
         debs = repr(["debs/" + d.filename for d in debs]),
+        deb_sources = repr([d.source for d in debs]),
         strip = repr(strip),
     ))
     return None
@@ -74,10 +77,12 @@ def _glibc_deb_runtime_impl(rctx):
                     local[filename],
                 ))
             rctx.download(url = "file://" + str(source), output = path, sha256 = rctx.attr.deb_sha256.get(filename, ""))
+            origin = str(local[filename])
         else:
             sha256 = rctx.attr.deb_sha256[filename]
             rctx.download(url = rctx.attr.deb_urls[filename], output = path, sha256 = sha256, canonical_id = sha256)
-        debs.append(struct(path = rctx.path(path), filename = filename))
+            origin = rctx.attr.deb_urls[filename][0]
+        debs.append(struct(path = rctx.path(path), filename = filename, source = origin))
     err = build_runtime(rctx, rctx.attr.runtime_name, rctx.attr.arch, debs, rctx.attr.strip)
     if err:
         fail("glibc runtime {} {}: {}".format(rctx.attr.runtime_name, rctx.attr.arch, err))
@@ -90,6 +95,7 @@ package(default_visibility = ["//visibility:public"])
 glibc_runtime(
     name = "runtime",
     arch = {arch},
+    deb_sources = {deb_sources},
     debs = {debs},
     glibc_version = {version},
     runtime_name = {name},

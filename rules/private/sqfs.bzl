@@ -200,9 +200,10 @@ def runtime_entries(runtime, prefix):
     entries = [{"type": "dir", "path": prefix + "/root", "mode": 493}]
     for deb in runtime.debs:
         entries.append({"type": "deb", "source": deb.path, "prefix": prefix + "/root", "strip": runtime.strip})
-    entries.append({"type": "symlinks", "source": runtime.symlinks.path, "prefix": prefix + "/root"})
+    entries.append({"type": "additions", "source": runtime.additions.path, "prefix": prefix + "/root"})
     entries.append({"type": "file", "path": prefix + "/runtime_manifest.json", "source": runtime.manifest.path, "mode": 420})
-    return entries, runtime.debs + [runtime.symlinks, runtime.manifest]
+    entries.append({"type": "file", "path": prefix + "/runtime_packages.json", "source": runtime.packages.path, "mode": 420})
+    return entries, runtime.debs + [runtime.additions, runtime.manifest, runtime.packages]
 
 def _runtime_squashfs_impl(ctx):
     entries = [
@@ -244,7 +245,8 @@ runtime_squashfs = rule(
 common/root/etc/hosts
 common/root/etc/nsswitch.conf
 libc/<name>/<arch>/root/...                 the runtime, streamed from its .debs
-libc/<name>/<arch>/runtime_manifest.json
+libc/<name>/<arch>/runtime_manifest.json    actiond's schema: name, arch, debs, mounts, interpreters
+libc/<name>/<arch>/runtime_packages.json    each .deb's package, version, file name, sha256, source
 ```
 
 The action's inputs are the .debs and manifests, not the thousands of

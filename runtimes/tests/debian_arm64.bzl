@@ -22,13 +22,13 @@ def _debian_arm64_runtime_impl(rctx):
     if len(debs) != 1:
         fail("debian_arm64_runtime: expected one .deb, got {}".format(debs))
     deb = debs[0]
-    version = deb.basename.split("_")[1].replace("%3a", ":").split(":")[-1]
-    sha256 = rctx.execute(["sha256sum", str(deb)]).stdout.split(" ")[0]
+    full_version = deb.basename.split("_")[1].replace("%3a", ":")
+    version = full_version.split(":")[-1]
     err = build_runtime(
         rctx,
         "glibc" + ".".join(version.split("-")[0].split(".")[:2]),
         "aarch64",
-        [struct(path = deb, filename = deb.basename, sha256 = sha256)],
+        [struct(path = deb, filename = deb.basename, source = "apt:libc6:arm64=" + full_version)],
         DEFAULT_STRIP + GCONV_STRIP,
     )
     if err:

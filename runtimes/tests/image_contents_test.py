@@ -8,8 +8,8 @@ each .deb (then the strip patterns are removed), plain copies for files and
 `ln -s` for symlinks. It must equal `unsquashfs -d` of the image, and the
 `unsquashfs -lls` listing must give every entry's mode, owner (root/root),
 size and symlink target as the expected tree has them. Every runtime's
-manifest must then pass `actiond-tool check manifest --root` on the image's
-own tree, where absolute symlinks are kept verbatim.
+manifest must then pass `actiond-tool check manifest --tree --packages` on
+the image's own tree, where absolute symlinks are kept verbatim.
 """
 
 import json
@@ -55,13 +55,19 @@ def build_expected(spec, root):
             dest = os.path.join(root, entry["path"])
             os.makedirs(os.path.dirname(dest), exist_ok=True)
             os.symlink(entry["target"], dest)
-        elif kind == "symlinks":
+        elif kind == "additions":
             with open(source_path(entry["source"])) as f:
-                links = json.load(f)
-            for path, target in links.items():
+                additions = json.load(f)
+            for path, target in additions["symlinks"].items():
                 dest = os.path.join(root, entry["prefix"], path)
                 os.makedirs(os.path.dirname(dest), exist_ok=True)
                 os.symlink(target, dest)
+            for path in additions["empty_files"]:
+                dest = os.path.join(root, entry["prefix"], path)
+                os.makedirs(os.path.dirname(dest), exist_ok=True)
+                with open(dest, "x"):
+                    pass
+                os.chmod(dest, 0o644)
         elif kind == "deb":
             prefix = os.path.join(root, entry["prefix"])
             scratch = tempfile.mkdtemp(dir=os.path.dirname(root))
@@ -158,7 +164,10 @@ def main():
         if entry["type"] == "file" and entry["path"].endswith("/runtime_manifest.json"):
             runtime_dir = os.path.join(actual, os.path.dirname(entry["path"]))
             subprocess.run(
-                [tool, "check", "manifest", os.path.join(runtime_dir, "runtime_manifest.json"), "--root", os.path.join(runtime_dir, "root")],
+                [
+                    tool, "check", "manifest", os.path.join(runtime_dir, "runtime_manifest.json"), "--tree",
+                    "--packages", os.path.join(runtime_dir, "runtime_packages.json"),
+                ],
                 check=True,
             )
             manifests += 1

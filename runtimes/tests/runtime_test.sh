@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks a runtime repository built from real .debs:
-# the manifest is valid and names the runtime, every mount source and
-# interpreter exists in the unpacked tree, the runtime's own loader reports
+# the manifest is valid and names the runtime, every mount source exists in
+# the unpacked tree and every interpreter is a file through the mounts, the
+# packages describe its .debs, the runtime's own loader reports
 # the glibc version the name declares, and libstdc++ (a companion package)
 # resolves all its libraries inside the runtime (unless COMPANIONS is "no").
 # A foreign-arch (aarch64) runtime's loader runs under qemu-aarch64.
@@ -14,35 +15,33 @@ tool=$1 name=$2 arch=$3 companions=$4
 shift 4
 fail() { echo "FAIL: ${name} ${arch}: $*" >&2; exit 1; }
 
-manifest=""
-for f in "$@"; do [[ "${f}" == */runtime_manifest.json ]] && manifest=${f}; done
-[[ -n "${manifest}" ]] || fail "no runtime_manifest.json among $*"
+manifest="" packages=""
+for f in "$@"; do
+  [[ "${f}" == */runtime_manifest.json ]] && manifest=${f}
+  [[ "${f}" == */runtime_packages.json ]] && packages=${f}
+done
+[[ -n "${manifest}" && -n "${packages}" ]] || fail "no runtime_manifest.json and runtime_packages.json among $*"
 # The runtime's tree, unpacked here by the same derivation as the build's
-# (glibc_runtime's derive_args.txt), which must give the same manifest.
-root="${TEST_TMPDIR}/root"
+# (glibc_runtime's derive_args.txt), which must give the same manifest; laid
+# out as an image holds it, the manifest beside root/.
+runtime="${TEST_TMPDIR}/runtime"
+root="${runtime}/root"
+mkdir -p "${runtime}"
 mapfile -t derive <"$(dirname "${manifest}")/derive_args.txt"
-"${tool}" runtime derive "${derive[@]}" --manifest "${TEST_TMPDIR}/manifest.json" --root "${root}" \
+"${tool}" runtime derive "${derive[@]}" --manifest "${runtime}/runtime_manifest.json" --root "${root}" \
   || fail "cannot unpack the runtime"
-cmp -s "${manifest}" "${TEST_TMPDIR}/manifest.json" || fail "unpacking again gives another manifest"
+cmp -s "${manifest}" "${runtime}/runtime_manifest.json" || fail "unpacking again gives another manifest"
 
-# Every mount source and interpreter resolves inside the tree (symlinks
-# followed as if the tree were /).
-"${tool}" check manifest "${manifest}" --root "${root}" || fail "invalid manifest, or not in the tree"
+# Every mount source exists below root/, and every interpreter is a file
+# through the mounts, as the executor will see it; the packages describe
+# the manifest's .debs.
+"${tool}" check manifest "${runtime}/runtime_manifest.json" --tree --packages "${packages}" \
+  || fail "invalid manifest, or not in the tree"
 if [[ "${name}" == - ]]; then name=$(sed -n 's/^  "name": "\(.*\)",*$/\1/p' "${manifest}"); fi
 version=${name#glibc}
 grep -q "\"name\": \"${name}\"" "${manifest}" || fail "manifest does not name ${name}"
 grep -q "\"arch\": \"${arch}\"" "${manifest}" || fail "manifest does not say ${arch}"
-
-# Every interpreter is reached through a mount, as the executor will see it.
-mounts=$(sed -n '/"source":/{s/.*"source": "\(.*\)".*/\1/;h;n;s/.*"target": "\(.*\)".*/\1/;G;s/\n/ /;p}' "${manifest}")
-interpreters=$(sed -n '/"interpreters"/,/]/s/^ *"\(\/[^"]*\)".*/\1/p' "${manifest}")
-[[ -n "${mounts}" && -n "${interpreters}" ]] || fail "no mounts or interpreters"
-for i in ${interpreters}; do
-  # A directory mount holding it, or a file mount of it.
-  file=$(awk -v d="$(dirname "${i}")" -v b="$(basename "${i}")" -v i="${i}" \
-    '$1 == d { print $2 "/" b; exit } $1 == i { print $2; exit }' <<<"${mounts}")
-  [[ -n "${file}" ]] || fail "interpreter ${i} is under no mount target"
-done
+grep -q '\["root/etc", "/etc"\]' "${manifest}" || fail "the runtime's etc is not mounted at /etc"
 
 # The runtime's own loader, from its multiarch directory.
 triplet="${arch}-linux-gnu"

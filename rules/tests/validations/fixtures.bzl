@@ -23,8 +23,9 @@ def _runtime_with_manifest_impl(ctx):
         glibc_version = name.removeprefix("glibc"),
         debs = real.debs,
         manifest = ctx.file.manifest,
+        packages = real.packages,
         strip = real.strip,
-        symlinks = real.symlinks,
+        additions = real.additions,
     )
     return [
         runtime,

@@ -24,10 +24,11 @@ pub(crate) fn run(command: CheckCommand) -> Result<()> {
         }
         CheckCommand::Manifest {
             manifest,
-            root,
+            tree,
+            packages,
             stamp,
         } => {
-            crate::runtime::check_manifest(&manifest, root.as_deref())?;
+            crate::runtime::check_manifest(&manifest, tree, packages.as_deref())?;
             stamp
         }
         CheckCommand::Runtime { spec, stamp } => {

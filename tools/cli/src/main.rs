@@ -188,21 +188,25 @@ pub(crate) enum CheckCommand {
         stamp: Option<PathBuf>,
     },
     /// A runtime_manifest.json: it parses and its fields are valid; with
-    /// --root, its mount sources and interpreters exist in that tree
-    /// (symlinks followed as if the tree were /).
+    /// --tree, its mount sources exist below the root/ beside it and its
+    /// interpreters are files through its mounts; with --packages, that
+    /// runtime_packages.json is valid and describes the same .debs.
     ///
-    /// Example: actiond-tool check manifest runtime_manifest.json --root root/
+    /// Example: actiond-tool check manifest libc/glibc2.35/x86_64/runtime_manifest.json --tree
     Manifest {
         manifest: PathBuf,
-        /// The runtime's root directory.
+        /// Check it against the runtime in the manifest's directory (root/).
         #[arg(long)]
-        root: Option<PathBuf>,
+        tree: bool,
+        /// The runtime's runtime_packages.json.
+        #[arg(long)]
+        packages: Option<PathBuf>,
         /// Write this empty file when every check passes.
         #[arg(long)]
         stamp: Option<PathBuf>,
     },
     /// A runtime, before any image holds it: the spec of an image of it
-    /// alone (its .debs, symlinks and manifest), whose runtime is checked as
+    /// alone (its .debs, additions, manifest and packages), whose runtime is checked as
     /// `check image` checks runtimes.
     ///
     /// Example: actiond-tool check runtime --spec glibc2.35_x86_64.spec.json --stamp ok
@@ -273,14 +277,15 @@ enum RuntimeCommand {
     ///
     /// Example: actiond-tool runtime run --image runtimes.sqfs --libc glibc2.35 --bind "$PWD" --workdir "$PWD" -- ./hello
     Run(RunArgs),
-    /// Derive a runtime from its .debs: runtime_manifest.json, the symlinks
-    /// added to its tree (usrmerge), and optionally the tree itself.
+    /// Derive a runtime from its .debs: runtime_manifest.json,
+    /// runtime_packages.json, what is added to its tree (usrmerge symlinks,
+    /// mount points for the image's common files), and optionally the tree.
     ///
     /// The .debs are read in order, minus each --strip pattern; an entry that
     /// would land outside the tree, a device node or a libc6 of another
     /// version than the name's fails, naming the .deb and the entry.
     ///
-    /// Example: actiond-tool runtime derive --name glibc2.35 --arch x86_64 --strip usr/share/doc --manifest runtime_manifest.json --root root libc6_2.35-0ubuntu3_amd64.deb
+    /// Example: actiond-tool runtime derive --name glibc2.35 --arch x86_64 --strip usr/share/doc --manifest runtime_manifest.json --root root --source https://archive.ubuntu.com/ubuntu/pool/main/g/glibc/libc6_2.35-0ubuntu3_amd64.deb libc6_2.35-0ubuntu3_amd64.deb
     Derive(unpack::DeriveArgs),
 }
 

@@ -4,13 +4,24 @@ use crate::{report, RunArgs};
 use anyhow::{Context, Result};
 use std::path::Path;
 
-/// Validates `manifest`, and with `root` checks it against that tree.
-pub(crate) fn check_manifest(manifest: &Path, root: Option<&Path>) -> Result<()> {
+/// Validates `manifest`; with `tree`, checks it against the runtime in its
+/// directory; with `packages`, checks that they describe the same .debs.
+pub(crate) fn check_manifest(manifest: &Path, tree: bool, packages: Option<&Path>) -> Result<()> {
+    use runtime_manifest::packages::RuntimePackages;
     let parsed = runtime_manifest::RuntimeManifest::from_file(manifest)?;
-    if let Some(root) = root {
-        parsed
-            .check_tree(root)
-            .with_context(|| format!("{}", manifest.display()))?;
+    if tree {
+        let dir = manifest.parent().unwrap_or(Path::new("."));
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        parsed.check_tree(dir).map_err(|e| e.in_file(manifest))?;
+    }
+    if let Some(packages) = packages {
+        RuntimePackages::from_file(packages)?
+            .check_matches(&parsed)
+            .map_err(|e| e.in_file(packages))?;
     }
     Ok(())
 }

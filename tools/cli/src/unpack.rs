@@ -22,9 +22,17 @@ pub(crate) struct DeriveArgs {
     /// Write runtime_manifest.json here.
     #[arg(long)]
     manifest: PathBuf,
-    /// Write the symlinks added to the tree (a JSON object, path -> target) here.
+    /// Write runtime_packages.json (each .deb's provenance) here.
     #[arg(long)]
-    symlinks: Option<PathBuf>,
+    packages: Option<PathBuf>,
+    /// Write what was added to the .debs' tree (usrmerge symlinks, mount
+    /// points) here, as JSON for the image packer.
+    #[arg(long)]
+    additions: Option<PathBuf>,
+    /// Where each .deb came from, one per .deb, in order: a URL, a label, or
+    /// apt:<package>:<arch>=<version>. The manifest's `debs`.
+    #[arg(long = "source", value_name = "SOURCE", required = true)]
+    sources: Vec<String>,
     /// Also write the runtime's tree into this directory, which must not exist.
     #[arg(long)]
     root: Option<PathBuf>,
@@ -34,10 +42,26 @@ pub(crate) struct DeriveArgs {
 }
 
 pub(crate) fn derive(args: DeriveArgs) -> Result<()> {
+    if args.sources.len() != args.debs.len() {
+        bail!(
+            "{} --source for {} .debs: give each .deb its source, in order",
+            args.sources.len(),
+            args.debs.len()
+        );
+    }
+    let debs: Vec<runtime_derive::DebSource> = args
+        .debs
+        .iter()
+        .zip(&args.sources)
+        .map(|(path, source)| runtime_derive::DebSource {
+            path: path.clone(),
+            source: source.clone(),
+        })
+        .collect();
     let runtime = runtime_derive::derive(
         &args.name,
         args.arch,
-        &args.debs,
+        &debs,
         &args.strip,
         decompress::DEFAULT_LIMIT,
     )?;
@@ -53,9 +77,12 @@ pub(crate) fn derive(args: DeriveArgs) -> Result<()> {
         std::fs::rename(&tree_dir, root)
             .with_context(|| format!("cannot move the tree to {}", root.display()))?;
     }
-    if let Some(path) = &args.symlinks {
-        let text = serde_json::to_string_pretty(&runtime.symlinks)? + "\n";
+    if let Some(path) = &args.additions {
+        let text = serde_json::to_string_pretty(&runtime.additions)? + "\n";
         atomic_file::write(path, text.as_bytes())?;
+    }
+    if let Some(path) = &args.packages {
+        atomic_file::write(path, runtime.packages.to_json().as_bytes())?;
     }
     atomic_file::write(&args.manifest, runtime.manifest.to_json().as_bytes())?;
     Ok(())

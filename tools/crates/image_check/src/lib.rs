@@ -6,9 +6,11 @@
 //! 3. given its sqfs_pack spec, its listing matches what the spec gives:
 //!    the same paths, kinds, modes, symlink targets and file bytes;
 //! 4. for each runtime, `libc/<name>/<arch>/runtime_manifest.json` parses
-//!    and names that runtime; every mount source exists in its `root/`;
-//!    every interpreter resolves to an ELF of the manifest's arch; and the
-//!    `libc.so.6` under its mounts is the glibc the name declares.
+//!    and names that runtime; every mount source is a directory or file
+//!    below its `root/`; through the mounts, as the action sees them, every
+//!    interpreter is an ELF of the manifest's arch, each of the image's
+//!    common files has a mount point, and `libc.so.6` is the glibc the name
+//!    declares; `runtime_packages.json` beside it describes its `debs`.
 //!
 //! Check 4 also runs on a spec's tree before any image is made
 //! ([`check_runtime_tree`]): the validation of a runtime repository.
@@ -16,7 +18,8 @@
 //! Errors name the artifact, the check and the offending entry.
 
 use backhand::{FilesystemReader, InnerNode, SquashfsFileReader};
-use runtime_manifest::{glibc_version, Arch, RuntimeManifest};
+use runtime_manifest::packages::{RuntimePackages, PACKAGES_FILE};
+use runtime_manifest::{glibc_version, Arch, RuntimeManifest, COMMON_FILES};
 use sha2::{Digest, Sha256};
 use sqfs_pack::tree::{Content, Node};
 use std::collections::BTreeMap;
@@ -313,19 +316,48 @@ impl Listing<'_> {
                     manifest.name, manifest.arch
                 )));
             }
-            let root = format!("libc/{name}/{arch}/root");
-            let resolve = |p: &str| resolve(&self.entries, &root, p);
-            for m in &manifest.mounts {
-                resolve(&m.source).map_err(|e| {
+            let dir = format!("libc/{name}/{arch}");
+            let root = format!("{dir}/root");
+            for (i, m) in manifest.mounts.iter().enumerate() {
+                let check = "every mount source is a directory or file of the runtime";
+                let at = resolve(&self.entries, &root, m.root_relative()).map_err(|e| {
                     self.fail(
-                        "every mount source exists",
-                        format!("{path}: mount source {:?}: {e}", m.source),
+                        check,
+                        format!("{path}: mounts[{i}] source {:?}: {e}", m.source),
                     )
                 })?;
+                if !matches!(
+                    self.entries.get(&at).map(|e| &e.kind),
+                    Some(Kind::Dir | Kind::File(_))
+                ) {
+                    return Err(self.fail(
+                        check,
+                        format!(
+                            "{path}: mounts[{i}] source {:?} ({at}) is neither",
+                            m.source
+                        ),
+                    ));
+                }
             }
+            // What the action sees at `view`, through the mounts: an image path.
+            let through_mounts = |view: &str| {
+                manifest
+                    .resolve(view, &dir, |rel| {
+                        let at = format!("{dir}/{rel}");
+                        match self.entries.get(&at).map(|e| &e.kind) {
+                            None => Err(runtime_manifest::Error::Invalid(format!(
+                                "{at} does not exist"
+                            ))),
+                            Some(Kind::Symlink(target)) => Ok(Some(target.into())),
+                            Some(_) => Ok(None),
+                        }
+                    })
+                    .map(|rel| format!("{dir}/{rel}"))
+                    .map_err(|e| e.to_string())
+            };
             for interp in &manifest.interpreters {
                 let check = "every interpreter is an ELF of the manifest's arch";
-                let at = resolve(interp)
+                let at = through_mounts(interp)
                     .map_err(|e| self.fail(check, format!("{path}: interpreter {interp}: {e}")))?;
                 let data = self.read_file(&at, check, &format!("{path}: interpreter {interp}"))?;
                 let machine = elf_arch(&data);
@@ -340,16 +372,47 @@ impl Listing<'_> {
                     ));
                 }
             }
-            self.check_glibc_version(&manifest, &root, path)?;
+            for common in COMMON_FILES {
+                let check = "the image's common files have mount points in each runtime";
+                let at = through_mounts(&format!("/{common}"))
+                    .map_err(|e| self.fail(check, format!("{path}: /{common}: {e}")))?;
+                self.read_file(&at, check, &format!("{path}: /{common} ({at})"))?;
+            }
+            let libc = manifest
+                .arch
+                .libc_paths()
+                .iter()
+                .find_map(|p| through_mounts(p).ok())
+                .ok_or_else(|| {
+                    self.fail(
+                        "glibc's version matches the runtime's name",
+                        format!("{path}: no libc.so.6 through its mounts"),
+                    )
+                })?;
+            self.check_glibc_version(&manifest, &libc, path)?;
+            self.check_packages(&manifest, &dir)?;
             checked.push(format!("{name}/{arch}"));
         }
         Ok(checked)
     }
 
+    /// `runtime_packages.json` beside the manifest is valid and describes
+    /// the manifest's .debs.
+    fn check_packages(&self, manifest: &RuntimeManifest, dir: &str) -> Result<(), Error> {
+        const CHECK: &str = "the runtime's packages match its manifest";
+        let path = format!("{dir}/{PACKAGES_FILE}");
+        let text = String::from_utf8(self.read_file(&path, CHECK, &path)?)
+            .map_err(|_| self.fail(CHECK, format!("{path}: not UTF-8")))?;
+        RuntimePackages::from_json(&text)
+            .and_then(|p| p.check_matches(manifest))
+            .map_err(|e| Error::read(self.name, CHECK, path.clone(), e))
+    }
+
+    /// The `libc.so.6` at image path `libc` is the glibc the name declares.
     fn check_glibc_version(
         &self,
         manifest: &RuntimeManifest,
-        root: &str,
+        libc: &str,
         path: &str,
     ) -> Result<(), Error> {
         const CHECK: &str = "glibc's version matches the runtime's name";
@@ -359,12 +422,7 @@ impl Listing<'_> {
                 format!("{path}: {:?} names no glibc version", manifest.name),
             ));
         };
-        let libc = manifest
-            .mounts
-            .iter()
-            .find_map(|m| resolve(&self.entries, root, &format!("{}/libc.so.6", m.source)).ok())
-            .ok_or_else(|| self.fail(CHECK, format!("{path}: no libc.so.6 under its mounts")))?;
-        let data = self.read_file(&libc, CHECK, &libc)?;
+        let data = self.read_file(libc, CHECK, libc)?;
         let found = release_version(&data)
             .ok_or_else(|| self.fail(CHECK, format!("{libc}: no \"release version\" string")))?;
         if found != format!("{major}.{minor}") {
@@ -505,16 +563,26 @@ mod tests {
             &format!("{dir}/root/lib64/ld-linux-x86-64.so.2"),
             "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
         );
+        for common in COMMON_FILES {
+            file(&mut tree, &format!("{dir}/root/{common}"), Vec::new());
+        }
         let manifest = r#"{"name": "glibc2.35", "arch": "x86_64",
-            "debs": [{"package": "libc6", "version": "2.35-0ubuntu3", "filename": "libc6_2.35-0ubuntu3_amd64.deb",
-                      "sha256": "ea9a27e0ebdd0cfc9c750d94f8074f3a35d1f97dcc77ae04c370fb498a6b6db2"}],
-            "mounts": [{"source": "lib/x86_64-linux-gnu", "target": "/lib/x86_64-linux-gnu"},
-                       {"source": "lib64", "target": "/lib64"}],
+            "debs": ["https://archive.ubuntu.com/libc6_2.35-0ubuntu3_amd64.deb"],
+            "mounts": [["root/etc", "/etc"], ["root/lib", "/lib"], ["root/lib64", "/lib64"]],
             "interpreters": ["/lib64/ld-linux-x86-64.so.2"]}"#;
         file(
             &mut tree,
             &format!("{dir}/runtime_manifest.json"),
             manifest.as_bytes().to_vec(),
+        );
+        let packages = r#"{"name": "glibc2.35", "arch": "x86_64", "packages": [
+            {"package": "libc6", "version": "2.35-0ubuntu3", "filename": "libc6_2.35-0ubuntu3_amd64.deb",
+             "sha256": "ea9a27e0ebdd0cfc9c750d94f8074f3a35d1f97dcc77ae04c370fb498a6b6db2",
+             "source": "https://archive.ubuntu.com/libc6_2.35-0ubuntu3_amd64.deb"}]}"#;
+        file(
+            &mut tree,
+            &format!("{dir}/runtime_packages.json"),
+            packages.as_bytes().to_vec(),
         );
         edit(&mut tree);
         tree
@@ -545,7 +613,16 @@ mod tests {
         image.check_spec(&tree).unwrap();
         match image.check_runtimes() {
             Ok(checked) => format!("ok {checked:?}"),
-            Err(e) => e.to_string(),
+            Err(e) => {
+                // The message and its causes, as the CLI prints them.
+                let mut text = e.to_string();
+                let mut cause = std::error::Error::source(&e);
+                while let Some(c) = cause {
+                    text = format!("{text}: {c}");
+                    cause = c.source();
+                }
+                text
+            }
         }
     }
 
@@ -607,8 +684,49 @@ mod tests {
             t.items
                 .retain(|p, _| !p.starts_with("libc/glibc2.35/x86_64/root/lib64"));
         }));
-        assert!(err.contains("every mount source exists"), "{err}");
-        assert!(err.contains("mount source \"lib64\""), "{err}");
+        assert!(
+            err.contains("every mount source is a directory or file of the runtime"),
+            "{err}"
+        );
+        assert!(err.contains("mounts[2] source \"root/lib64\""), "{err}");
+    }
+
+    #[test]
+    fn a_common_file_without_a_mount_point_is_named() {
+        let err = errors(runtime_tree(|t| {
+            t.items.remove("libc/glibc2.35/x86_64/root/etc/hosts");
+        }));
+        assert!(
+            err.contains("the image's common files have mount points in each runtime"),
+            "{err}"
+        );
+        assert!(err.contains("/etc/hosts"), "{err}");
+    }
+
+    #[test]
+    fn packages_that_do_not_match_the_manifest_are_named() {
+        let err = errors(runtime_tree(|t| {
+            t.items
+                .remove("libc/glibc2.35/x86_64/runtime_packages.json");
+        }));
+        assert!(
+            err.contains("the runtime's packages match its manifest: libc/glibc2.35/x86_64/runtime_packages.json is not a file"),
+            "{err}"
+        );
+        let err = errors(runtime_tree(|t| {
+            let path = "libc/glibc2.35/x86_64/runtime_packages.json";
+            t.items.remove(path);
+            file(
+                t,
+                path,
+                br#"{"name": "glibc2.35", "arch": "x86_64", "packages": [
+                {"package": "libc6", "version": "1", "filename": "libc6.deb",
+                 "sha256": "ea9a27e0ebdd0cfc9c750d94f8074f3a35d1f97dcc77ae04c370fb498a6b6db2",
+                 "source": "apt:libc6:amd64=1"}]}"#
+                    .to_vec(),
+            );
+        }));
+        assert!(err.contains("are not the manifest's debs"), "{err:?}");
     }
 
     #[test]

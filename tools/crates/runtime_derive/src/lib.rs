@@ -1,15 +1,18 @@
 //! A glibc runtime from its .debs: the tree they unpack to (hostile entries
 //! refused, as the image packer refuses them), the strip patterns applied,
-//! the usrmerge symlinks a real system would have, and the
-//! `runtime_manifest.json` derived from what the tree contains.
+//! what the tree needs added (the usrmerge symlinks a real system would
+//! have, and mount points for the image's common files), and the
+//! `runtime_manifest.json` and `runtime_packages.json` derived from what the
+//! tree contains.
 //!
 //! The runtime repositories only download and verify .debs; this runs as a
 //! build action, and [`write_tree`] puts a tree on disk for tests.
 
-use runtime_manifest::{Arch, Deb, Mount, RuntimeManifest};
+use runtime_manifest::packages::{Package, RuntimePackages};
+use runtime_manifest::{Arch, Mount, RuntimeManifest, COMMON_FILES};
 use sqfs_pack::deb::{read_control, read_deb};
-use sqfs_pack::tree::{Node, Tree};
-use std::collections::BTreeMap;
+use sqfs_pack::tree::{Content, Node, Tree};
+use sqfs_pack::TreeAdditions;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -36,34 +39,44 @@ pub enum Error {
     },
 }
 
+/// One .deb to read, and where it came from (see [`RuntimeManifest::debs`]).
+#[derive(Clone, Debug)]
+pub struct DebSource {
+    pub path: PathBuf,
+    pub source: String,
+}
+
 /// A runtime, derived.
 pub struct Runtime {
     pub manifest: RuntimeManifest,
-    /// Symlinks added to the tree (path -> target), such as noble's `lib -> usr/lib`.
-    pub symlinks: BTreeMap<String, String>,
+    pub packages: RuntimePackages,
+    /// What was added to the .debs' tree, for an image packer to add too.
+    pub additions: TreeAdditions,
     pub tree: Tree,
 }
 
 /// Reads `debs` in order into one tree (minus `strip`), checks that libc6
-/// is the glibc `name` declares, and derives the manifest. `limit` bounds
-/// what each data.tar may expand to.
+/// is the glibc `name` declares, adds what the tree needs, and derives the
+/// manifest and packages. `limit` bounds what each data.tar may expand to.
 pub fn derive(
     name: &str,
     arch: Arch,
-    debs: &[PathBuf],
+    debs: &[DebSource],
     strip: &[String],
     limit: u64,
 ) -> Result<Runtime, Error> {
+    let fail = |message: String| Error::Runtime {
+        name: name.to_owned(),
+        arch,
+        message,
+    };
     let Some((major, minor)) = runtime_manifest::glibc_version(name) else {
-        return Err(Error::Runtime {
-            name: name.to_owned(),
-            arch,
-            message: "the name must be glibc<major>.<minor>".into(),
-        });
+        return Err(fail("the name must be glibc<major>.<minor>".into()));
     };
     let mut tree = Tree::default();
-    let mut entries = Vec::new();
-    for path in debs {
+    let mut packages = Vec::new();
+    for deb in debs {
+        let path = &deb.path;
         let shown = path.display().to_string();
         let filename = path
             .file_name()
@@ -84,24 +97,25 @@ pub fn derive(
             });
         }
         read_deb(path, "", strip, limit)?.add_to(&mut tree)?;
-        entries.push(Deb {
+        packages.push(Package {
             package,
             version,
             filename,
             sha256: sha256_file(path)?,
+            source: deb.source.clone(),
         });
     }
-    let fail = |message: String| Error::Runtime {
-        name: name.to_owned(),
-        arch,
-        message,
-    };
-    let (mounts, symlinks) = mounts_and_symlinks(&mut tree, arch)?;
-    if mounts.is_empty() {
-        let t = arch.triplet();
-        return Err(fail(format!(
-            "no library directory (lib/{t}, usr/lib/{t}, lib64, usr/lib64) in its .debs"
-        )));
+    let mut additions = TreeAdditions::default();
+    add_usrmerge_links(&mut tree, arch, &mut additions)?;
+    for path in COMMON_FILES {
+        if tree.get(path).is_none() {
+            let node = Node::File {
+                mode: 0o644,
+                content: Content::Bytes(Default::default()),
+            };
+            tree.insert(path, node, "a mount point for the image's common files")?;
+            additions.empty_files.push(path.to_owned());
+        }
     }
     let interpreters = interpreters(&tree);
     if interpreters.is_empty() {
@@ -110,39 +124,37 @@ pub fn derive(
             INTERPRETER_DIRS.join(", ")
         )));
     }
-    let mut mounts = mounts;
-    // A file mount for each interpreter outside the mounted directories
-    // (aarch64's /lib/ld-linux-aarch64.so.1). Sources never go through the
-    // usrmerge links.
-    let mounted: Vec<String> = mounts.iter().map(|m| m.target.clone()).collect();
-    for interp in &interpreters {
-        let (dir, base) = interp[1..].rsplit_once('/').unwrap_or(("", &interp[1..]));
-        if mounted.contains(&format!("/{dir}")) {
-            continue;
-        }
-        let top = dir.split('/').next().unwrap_or(dir);
-        let source_dir = match symlinks.get(top) {
-            Some(target) => format!("{target}{}", &dir[top.len()..]),
-            None => dir.to_owned(),
-        };
-        mounts.push(Mount {
-            source: format!("{source_dir}/{base}"),
-            target: interp.clone(),
-        });
-    }
     let manifest = RuntimeManifest {
         name: name.to_owned(),
         arch,
-        debs: entries,
-        mounts,
+        debs: debs.iter().map(|d| d.source.clone()).collect(),
+        mounts: top_level_mounts(&tree),
         interpreters,
     };
     manifest
         .validate()
         .map_err(|e| fail(format!("derived an invalid manifest: {e}")))?;
+    // The action sees the tree only through the mounts: each interpreter
+    // must be a file there.
+    for interp in &manifest.interpreters {
+        let lookup = |rel: &str| lookup_in(&tree, rel.strip_prefix("root/").unwrap_or(""));
+        let found = manifest.resolve(interp, &"the runtime", lookup);
+        let found = found.map(|at| tree.get(at.strip_prefix("root/").unwrap_or("")));
+        if !matches!(found, Ok(Some(item)) if matches!(item.node, Node::File { .. })) {
+            return Err(fail(format!(
+                "interpreter {interp} is not a file through the mounts"
+            )));
+        }
+    }
+    let packages = RuntimePackages {
+        name: name.to_owned(),
+        arch,
+        packages,
+    };
     Ok(Runtime {
         manifest,
-        symlinks,
+        packages,
+        additions,
         tree,
     })
 }
@@ -151,56 +163,99 @@ fn is_dir(tree: &Tree, path: &str) -> bool {
     matches!(tree.get(path).map(|i| &i.node), Some(Node::Dir { .. }))
 }
 
-/// The library directories to mount, and, for a usrmerged runtime (no
-/// `lib`, libraries in `usr/lib/<triplet>`), the `lib -> usr/lib` and
-/// `lib64 -> usr/lib64` links, added to `tree`, with the `/usr` directories
-/// mounted at the `/lib` paths too.
-fn mounts_and_symlinks(
-    tree: &mut Tree,
-    arch: Arch,
-) -> Result<(Vec<Mount>, BTreeMap<String, String>), Error> {
-    let triplet = arch.triplet();
-    let mut mounts: Vec<Mount> = [
-        format!("lib/{triplet}"),
-        format!("usr/lib/{triplet}"),
-        "lib64".into(),
-        "usr/lib64".into(),
-    ]
-    .into_iter()
-    .filter(|rel| is_dir(tree, rel))
-    .map(|rel| Mount {
-        target: format!("/{rel}"),
-        source: rel,
-    })
-    .collect();
-    let mut symlinks = BTreeMap::new();
-    let usrmerged = tree.get("lib").is_none() && is_dir(tree, &format!("usr/lib/{triplet}"));
-    if usrmerged {
-        for top in ["lib", "lib64"] {
-            let target = format!("usr/{top}");
-            if !is_dir(tree, &target) {
-                continue;
-            }
-            tree.insert(
-                top,
-                Node::Symlink {
-                    target: target.clone().into_bytes(),
-                },
-                "usrmerge",
-            )?;
-            let sub = if top == "lib" {
-                format!("/{triplet}")
-            } else {
-                String::new()
-            };
-            mounts.push(Mount {
-                source: format!("{target}{sub}"),
-                target: format!("/{top}{sub}"),
-            });
-            symlinks.insert(top.to_owned(), target);
+/// The names directly below `dir` of the tree ("" for its top).
+fn children<'a>(tree: &'a Tree, dir: &str) -> impl Iterator<Item = &'a str> + 'a {
+    let prefix = if dir.is_empty() {
+        String::new()
+    } else {
+        format!("{dir}/")
+    };
+    let len = prefix.len();
+    tree.items
+        .range(prefix.clone()..)
+        .map(|(path, _)| path.as_str())
+        .take_while(move |path| path.starts_with(&prefix))
+        .filter_map(move |path| path.get(len..))
+        .filter(|rest| !rest.is_empty() && !rest.contains('/'))
+}
+
+/// Whether anything but directories is below `dir`.
+fn holds_files(tree: &Tree, dir: &str) -> bool {
+    let prefix = format!("{dir}/");
+    tree.items
+        .range(prefix.clone()..)
+        .take_while(|(path, _)| path.starts_with(&prefix))
+        .any(|(_, item)| !matches!(item.node, Node::Dir { .. }))
+}
+
+/// One mount for each top-level directory of the tree, and for each
+/// directory of its `usr`: `["root/lib", "/lib"]`. A top-level symlink to
+/// a directory of the tree (usrmerge's `lib -> usr/lib`) mounts that
+/// directory at the link's path, so no source is a symlink. Directories
+/// holding no file or symlink, and top-level files, are left out. Sorted by target.
+fn top_level_mounts(tree: &Tree) -> Vec<Mount> {
+    let mut paths: Vec<String> = Vec::new();
+    for top in children(tree, "") {
+        if top == "usr" && is_dir(tree, "usr") {
+            paths.extend(children(tree, "usr").map(|name| format!("usr/{name}")));
+        } else {
+            paths.push(top.to_owned());
         }
     }
-    Ok((mounts, symlinks))
+    let mut mounts: Vec<Mount> = paths
+        .into_iter()
+        .filter_map(|path| {
+            let real = resolve(tree, &path).ok()?;
+            (is_dir(tree, &real) && holds_files(tree, &real))
+                .then(|| Mount::of_root(&real, &format!("/{path}")))
+        })
+        .collect();
+    mounts.sort_by(|a, b| a.target.cmp(&b.target));
+    mounts
+}
+
+/// For a usrmerged runtime (no `lib`, libraries in `usr/lib/<triplet>`),
+/// adds the `lib -> usr/lib` and `lib64 -> usr/lib64` links to `tree` and
+/// to `additions`.
+fn add_usrmerge_links(
+    tree: &mut Tree,
+    arch: Arch,
+    additions: &mut TreeAdditions,
+) -> Result<(), Error> {
+    let usrmerged =
+        tree.get("lib").is_none() && is_dir(tree, &format!("usr/lib/{}", arch.triplet()));
+    if !usrmerged {
+        return Ok(());
+    }
+    for top in ["lib", "lib64"] {
+        let target = format!("usr/{top}");
+        if !is_dir(tree, &target) || tree.get(top).is_some() {
+            continue;
+        }
+        let node = Node::Symlink {
+            target: target.clone().into_bytes(),
+        };
+        tree.insert(top, node, "usrmerge")?;
+        additions.symlinks.insert(top.to_owned(), target);
+    }
+    Ok(())
+}
+
+/// What [`RuntimeManifest::resolve`] asks of a tree: `rel`'s symlink
+/// target, `None` for anything else, an error for a missing path.
+fn lookup_in(tree: &Tree, rel: &str) -> Result<Option<PathBuf>, runtime_manifest::Error> {
+    if rel.is_empty() {
+        return Ok(None); // the top
+    }
+    match tree.get(rel).map(|i| &i.node) {
+        None => Err(runtime_manifest::Error::Invalid(format!(
+            "{rel} does not exist"
+        ))),
+        Some(Node::Symlink { target }) => Ok(Some(PathBuf::from(
+            String::from_utf8_lossy(target).into_owned(),
+        ))),
+        Some(_) => Ok(None),
+    }
 }
 
 /// `/<dir>/ld-linux*` for each of INTERPRETER_DIRS (followed through
@@ -236,16 +291,7 @@ fn interpreters(tree: &Tree) -> Vec<String> {
 /// `path` resolved inside the tree, symlinks followed as if the tree were `/`.
 pub fn resolve(tree: &Tree, path: &str) -> Result<String, runtime_manifest::Error> {
     let resolved = runtime_manifest::resolve_with(path, &"the runtime", |rel| {
-        let rel = rel.to_string_lossy();
-        match tree.get(&rel).map(|i| &i.node) {
-            None => Err(runtime_manifest::Error::Invalid(format!(
-                "{path:?}: {rel} does not exist"
-            ))),
-            Some(Node::Symlink { target }) => Ok(Some(PathBuf::from(
-                String::from_utf8_lossy(target).into_owned(),
-            ))),
-            Some(_) => Ok(None),
-        }
+        lookup_in(tree, &rel.to_string_lossy())
     })?;
     Ok(resolved.to_string_lossy().into_owned())
 }

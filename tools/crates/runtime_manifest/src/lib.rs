@@ -1,27 +1,54 @@
-//! `runtime_manifest.json`: what a glibc runtime contains and how an executor
-//! mounts it.
+//! `runtime_manifest.json`, in actiond's own schema: what a glibc runtime is
+//! and how an executor mounts it; and `runtime_packages.json` beside it, the
+//! provenance of each .deb ([`packages`]).
 //!
 //! ```json
 //! {
 //!   "name": "glibc2.35",
 //!   "arch": "x86_64",
-//!   "debs": [{"package": "libc6", "version": "2.35-0ubuntu3",
-//!             "filename": "libc6_2.35-0ubuntu3_amd64.deb", "sha256": "ea9a…"}],
-//!   "mounts": [{"source": "lib/x86_64-linux-gnu", "target": "/lib/x86_64-linux-gnu"}],
+//!   "debs": ["https://archive.ubuntu.com/ubuntu/pool/main/g/glibc/libc6_2.35-0ubuntu3_amd64.deb"],
+//!   "mounts": [
+//!     ["root/etc", "/etc"],
+//!     ["root/lib", "/lib"],
+//!     ["root/lib64", "/lib64"],
+//!     ["root/usr/lib", "/usr/lib"]
+//!   ],
 //!   "interpreters": ["/lib64/ld-linux-x86-64.so.2"]
 //! }
 //! ```
 //!
-//! Mount sources are paths relative to the runtime's root directory; targets
-//! and interpreters are absolute paths as the action sees them. Parsing is
-//! strict: unknown keys are errors, so that typos surface.
+//! Exactly these five keys. `debs` says where each .deb came from (see
+//! [`RuntimeManifest::debs`]). `mounts` are `[source, target]` pairs, bound
+//! in order: `source` is relative to the manifest's directory (so it is
+//! `root` or starts with `root/`), `target` is absolute as the action sees
+//! it. `interpreters` are the ELF interpreters (PT_INTERP paths) the runtime
+//! serves, as the action sees them. After the mounts, an executor binds the
+//! image's `common/root` files ([`COMMON_FILES`]) on top.
+//!
+//! Parsing is strict, and every error names the key and what was expected.
 
-use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
 
+pub mod packages;
+
+/// The manifest's file name in `libc/<name>/<arch>/`.
+pub const MANIFEST_FILE: &str = "runtime_manifest.json";
+
+/// The files of an image's `common/root`, relative to it. An executor binds
+/// each over the runtime's mounts, at the same path (`/etc/hosts`): they
+/// win over the runtime's own. Each runtime carries a file at each of these
+/// paths below its `root/`, empty where its .debs have none, as the mount
+/// point that a read-only image cannot make at run time.
+pub const COMMON_FILES: [&str; 2] = ["etc/hosts", "etc/nsswitch.conf"];
+
+/// The manifest's keys, in the order they are written.
+const KEYS: [&str; 5] = ["name", "arch", "debs", "mounts", "interpreters"];
+
 /// A CPU architecture a runtime is built for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Arch {
     X86_64,
@@ -55,6 +82,17 @@ impl Arch {
             Arch::Aarch64 => "arm64",
         }
     }
+
+    /// Where glibc's `libc.so.6` may be, as the action sees it.
+    pub fn libc_paths(self) -> [String; 4] {
+        let t = self.triplet();
+        [
+            format!("/lib/{t}/libc.so.6"),
+            format!("/usr/lib/{t}/libc.so.6"),
+            "/lib64/libc.so.6".into(),
+            "/usr/lib64/libc.so.6".into(),
+        ]
+    }
 }
 
 impl fmt::Display for Arch {
@@ -73,33 +111,46 @@ impl std::str::FromStr for Arch {
     }
 }
 
-/// One .deb a runtime was made from.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Deb {
-    pub package: String,
-    pub version: String,
-    pub filename: String,
-    pub sha256: String,
-}
-
-/// A directory of the runtime bind-mounted into the action's root.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A `[source, target]` pair: `source` bound read-only on `target`.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Mount {
-    /// Relative to the runtime's root directory.
+    /// Relative to the manifest's directory: `root` or `root/...`.
     pub source: String,
-    /// Absolute, inside the action's root.
+    /// Absolute, as the action sees it.
     pub target: String,
 }
 
+impl Mount {
+    /// The pair for the runtime's `rel` (relative to its root) at `target`.
+    pub fn of_root(rel: &str, target: &str) -> Self {
+        Mount {
+            source: if rel.is_empty() {
+                "root".into()
+            } else {
+                format!("root/{rel}")
+            },
+            target: target.into(),
+        }
+    }
+
+    /// The source relative to the runtime's `root/` (empty for `root`).
+    pub fn root_relative(&self) -> &str {
+        let rest = self.source.strip_prefix("root").unwrap_or(&self.source);
+        rest.strip_prefix('/').unwrap_or(rest)
+    }
+}
+
 /// The manifest of one runtime.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RuntimeManifest {
+    /// `glibc<major>.<minor>`.
     pub name: String,
     pub arch: Arch,
-    pub debs: Vec<Deb>,
+    /// Where each .deb came from, in unpacking order: its first URL; the
+    /// label of a local file (`@@repo//path:name.deb`); or, for a .deb that
+    /// apt fetched, `apt:<package>:<debian arch>=<version>`. Never a path of
+    /// the build machine.
+    pub debs: Vec<String>,
     pub mounts: Vec<Mount>,
     pub interpreters: Vec<String>,
 }
@@ -107,19 +158,62 @@ pub struct RuntimeManifest {
 /// Errors from parsing or checking a manifest.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// A key of the document, and what was expected of it.
+    #[error("{key}: {message}")]
+    Key { key: String, message: String },
     #[error("{0}")]
     Invalid(String),
-    #[error("{0}")]
+    #[error("not JSON: {0}")]
     Json(#[from] serde_json::Error),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
+        #[source]
         source: std::io::Error,
     },
+    /// An error in the file at `path`, shown whole in one message.
+    #[error("{path}: {error}")]
+    File { path: PathBuf, error: Box<Error> },
+}
+
+impl Error {
+    fn key(key: impl Into<String>, message: impl Into<String>) -> Error {
+        Error::Key {
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+
+    /// This error, as found in the file at `path`.
+    pub fn in_file(self, path: &Path) -> Error {
+        match self {
+            Error::Io { .. } | Error::File { .. } => self,
+            other => Error::File {
+                path: path.to_owned(),
+                error: Box::new(other),
+            },
+        }
+    }
 }
 
 fn invalid(msg: impl Into<String>) -> Error {
     Error::Invalid(msg.into())
+}
+
+/// A JSON value, described for an error message.
+pub(crate) fn describe(value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match value {
+        Value::Null => "null".into(),
+        Value::Bool(b) => format!("{b}"),
+        Value::Number(n) => format!("the number {n}"),
+        Value::String(s) => format!("the string {s:?}"),
+        Value::Array(a) => match a.len() {
+            1 => "an array of 1 element".into(),
+            n => format!("an array of {n} elements"),
+        },
+        Value::Object(_) => "an object".into(),
+    }
 }
 
 /// The glibc version a runtime name declares: `glibc2.35` gives `(2, 35)`.
@@ -132,26 +226,70 @@ pub fn glibc_version(name: &str) -> Option<(u32, u32)> {
     Some((major.parse().ok()?, minor.parse().ok()?))
 }
 
-/// A relative path that stays below its base: no `..`, no root, not empty.
-fn is_contained(path: &str) -> bool {
-    !path.is_empty()
-        && Path::new(path)
-            .components()
-            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+/// Why `source` is not `root` or `root/<names>` without `.`, `..` or empty
+/// names.
+fn source_problem(source: &str) -> Option<&'static str> {
+    if source != "root" && !source.starts_with("root/") {
+        return Some("must be root or start with root/: sources are relative to the manifest's directory, below the runtime's root");
+    }
+    if source
+        .split('/')
+        .any(|c| c.is_empty() || c == "." || c == "..")
+    {
+        return Some("must be a plain path below root/: no empty, . or .. components");
+    }
+    None
 }
 
-/// An absolute path with no `..`.
-fn is_clean_absolute(path: &str) -> bool {
-    path.starts_with('/')
-        && !Path::new(path)
-            .components()
-            .any(|c| c == Component::ParentDir)
+/// Why `path` is not an absolute path without `.`, `..` or empty names.
+fn absolute_problem(path: &str) -> Option<&'static str> {
+    let Some(rest) = path.strip_prefix('/') else {
+        return Some("must be an absolute path");
+    };
+    if rest
+        .split('/')
+        .any(|c| c.is_empty() || c == "." || c == "..")
+    {
+        return Some("must be a plain absolute path: not /, and no empty, . or .. components");
+    }
+    None
+}
+
+/// `path` if it is `prefix` or below it: the rest, without a leading `/`.
+fn below<'a>(path: &'a str, prefix: &str) -> Option<&'a str> {
+    let rest = path.strip_prefix(prefix)?;
+    if rest.is_empty() {
+        Some("")
+    } else {
+        rest.strip_prefix('/')
+    }
+}
+
+fn string<'a>(value: &'a serde_json::Value, key: &str, what: &str) -> Result<&'a str, Error> {
+    value
+        .as_str()
+        .ok_or_else(|| Error::key(key, format!("expected {what}, found {}", describe(value))))
+}
+
+fn array<'a>(
+    value: &'a serde_json::Value,
+    key: &str,
+    what: &str,
+) -> Result<&'a [serde_json::Value], Error> {
+    let items = value
+        .as_array()
+        .ok_or_else(|| Error::key(key, format!("expected {what}, found {}", describe(value))))?;
+    if items.is_empty() {
+        return Err(Error::key(key, format!("expected {what}, found none")));
+    }
+    Ok(items)
 }
 
 impl RuntimeManifest {
     /// Parses and validates a manifest.
     pub fn from_json(text: &str) -> Result<Self, Error> {
-        let manifest: Self = serde_json::from_str(text)?;
+        let value: serde_json::Value = serde_json::from_str(text)?;
+        let manifest = Self::from_value(&value)?;
         manifest.validate()?;
         Ok(manifest)
     }
@@ -162,95 +300,265 @@ impl RuntimeManifest {
             path: path.to_owned(),
             source,
         })?;
-        Self::from_json(&text).map_err(|e| invalid(format!("{}: {e}", path.display())))
+        Self::from_json(&text).map_err(|e| e.in_file(path))
     }
 
-    /// Serializes as pretty JSON with a trailing newline.
+    /// The manifest in `value`, with every key of the schema checked.
+    fn from_value(value: &serde_json::Value) -> Result<Self, Error> {
+        let object = value.as_object().ok_or_else(|| {
+            Error::key(
+                "(top level)",
+                format!("expected an object, found {}", describe(value)),
+            )
+        })?;
+        if let Some(extra) = object.keys().find(|k| !KEYS.contains(&k.as_str())) {
+            return Err(Error::key(
+                extra.as_str(),
+                format!("unknown key; a manifest has exactly {}", KEYS.join(", ")),
+            ));
+        }
+        let field = |key: &str| {
+            object
+                .get(key)
+                .ok_or_else(|| Error::key(key, "missing; a manifest has all five keys"))
+        };
+        let name = string(field("name")?, "name", "a string")?.to_owned();
+        let arch = string(field("arch")?, "arch", "\"x86_64\" or \"aarch64\"")?
+            .parse()
+            .map_err(|e: Error| Error::key("arch", e.to_string()))?;
+        let debs = array(field("debs")?, "debs", "an array of .deb sources")?
+            .iter()
+            .enumerate()
+            .map(|(i, v)| string(v, &format!("debs[{i}]"), "a string").map(str::to_owned))
+            .collect::<Result<_, _>>()?;
+        let mut mounts = Vec::new();
+        for (i, pair) in array(
+            field("mounts")?,
+            "mounts",
+            "an array of [source, target] pairs",
+        )?
+        .iter()
+        .enumerate()
+        {
+            let key = format!("mounts[{i}]");
+            let what = "a [source, target] pair of two strings";
+            let [source, target] = pair.as_array().map(Vec::as_slice).unwrap_or_default() else {
+                return Err(Error::key(
+                    key,
+                    format!("expected {what}, found {}", describe(pair)),
+                ));
+            };
+            mounts.push(Mount {
+                source: string(source, &format!("{key}[0]"), "the source, a string")?.to_owned(),
+                target: string(target, &format!("{key}[1]"), "the target, a string")?.to_owned(),
+            });
+        }
+        let interpreters = array(field("interpreters")?, "interpreters", "an array of paths")?
+            .iter()
+            .enumerate()
+            .map(|(i, v)| string(v, &format!("interpreters[{i}]"), "a string").map(str::to_owned))
+            .collect::<Result<_, _>>()?;
+        Ok(RuntimeManifest {
+            name,
+            arch,
+            debs,
+            mounts,
+            interpreters,
+        })
+    }
+
+    /// The manifest as pretty JSON with a trailing newline; each mount
+    /// pair on one line.
     pub fn to_json(&self) -> String {
-        let mut text = serde_json::to_string_pretty(self).expect("a manifest always serializes");
-        text.push('\n');
-        text
+        let s = |v: &str| serde_json::Value::from(v).to_string();
+        let list = |items: Vec<String>| format!("[\n    {}\n  ]", items.join(",\n    "));
+        let fields = [
+            s(&self.name),
+            s(self.arch.as_str()),
+            list(self.debs.iter().map(|d| s(d)).collect()),
+            list(
+                self.mounts
+                    .iter()
+                    .map(|m| format!("[{}, {}]", s(&m.source), s(&m.target)))
+                    .collect(),
+            ),
+            list(self.interpreters.iter().map(|i| s(i)).collect()),
+        ];
+        let body: Vec<String> = KEYS
+            .iter()
+            .zip(fields)
+            .map(|(k, v)| format!("  {}: {v}", s(k)))
+            .collect();
+        format!("{{\n{}\n}}\n", body.join(",\n"))
     }
 
     /// Checks the fields' own rules, independent of any tree.
     pub fn validate(&self) -> Result<(), Error> {
         if glibc_version(&self.name).is_none() {
-            return Err(invalid(format!(
-                "name {:?} is not of the form glibc<major>.<minor>",
-                self.name
-            )));
-        }
-        if self.debs.is_empty() {
-            return Err(invalid(
-                "debs is empty: a runtime comes from at least one .deb",
+            return Err(Error::key(
+                "name",
+                format!("{:?} is not of the form glibc<major>.<minor>", self.name),
             ));
         }
-        for deb in &self.debs {
-            if deb.sha256.len() != 64
-                || !deb
-                    .sha256
-                    .bytes()
-                    .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-            {
-                return Err(invalid(format!(
-                    "deb {}: sha256 {:?} is not 64 lowercase hex digits",
-                    deb.filename, deb.sha256
-                )));
+        for (i, deb) in self.debs.iter().enumerate() {
+            if deb.trim().is_empty() || deb.starts_with('/') {
+                return Err(Error::key(
+                    format!("debs[{i}]"),
+                    format!("{deb:?}: expected a URL, a label or apt:<package>:<arch>=<version>, never a path of the build machine"),
+                ));
             }
         }
         if self.mounts.is_empty() {
-            return Err(invalid("mounts is empty"));
+            return Err(Error::key("mounts", "expected at least one pair"));
         }
-        for mount in &self.mounts {
-            if !is_contained(&mount.source) {
-                return Err(invalid(format!(
-                    "mount source {:?} must be relative, without ..",
-                    mount.source
-                )));
+        for (i, m) in self.mounts.iter().enumerate() {
+            if let Some(problem) = source_problem(&m.source) {
+                return Err(Error::key(
+                    format!("mounts[{i}][0]"),
+                    format!("{:?} {problem}", m.source),
+                ));
             }
-            if !is_clean_absolute(&mount.target) {
-                return Err(invalid(format!(
-                    "mount target {:?} must be absolute, without ..",
-                    mount.target
-                )));
+            if let Some(problem) = absolute_problem(&m.target) {
+                return Err(Error::key(
+                    format!("mounts[{i}][1]"),
+                    format!("{:?} {problem}", m.target),
+                ));
+            }
+            // A mount hides what earlier ones put below its target.
+            if let Some((j, earlier)) = self.mounts[..i]
+                .iter()
+                .enumerate()
+                .find(|(_, e)| below(&e.target, &m.target).is_some())
+            {
+                return Err(Error::key(
+                    format!("mounts[{i}][1]"),
+                    format!(
+                        "{:?} would hide mounts[{j}] at {:?}: list a target before the ones below it, and each target once",
+                        m.target, earlier.target
+                    ),
+                ));
             }
         }
         if self.interpreters.is_empty() {
-            return Err(invalid("interpreters is empty"));
+            return Err(Error::key("interpreters", "expected at least one path"));
         }
-        for interp in &self.interpreters {
-            if !is_clean_absolute(interp) {
-                return Err(invalid(format!(
-                    "interpreter {interp:?} must be absolute, without .."
-                )));
+        for (i, interp) in self.interpreters.iter().enumerate() {
+            if let Some(problem) = absolute_problem(interp) {
+                return Err(Error::key(
+                    format!("interpreters[{i}]"),
+                    format!("{interp:?} {problem}"),
+                ));
+            }
+            if self.source_of(interp).is_none() {
+                return Err(Error::key(
+                    format!("interpreters[{i}]"),
+                    format!("{interp:?} is below no mount target"),
+                ));
             }
         }
         Ok(())
     }
 
-    /// Checks the manifest against the runtime tree at `root`: every mount
-    /// source is a directory or a file there, and every interpreter resolves to a file,
-    /// following symlinks as the runtime would see them (absolute targets are
-    /// resolved inside `root`).
-    pub fn check_tree(&self, root: &Path) -> Result<(), Error> {
-        for mount in &self.mounts {
-            // A directory, or a file (the loader, where its directory is not mounted).
-            let path = resolve_in_root(root, &mount.source)?;
+    /// Where the absolute `path` of the action's view comes from: the last
+    /// mount whose target holds it, and the path relative to the manifest's
+    /// directory (`root/...`). Not followed through symlinks.
+    pub fn source_of(&self, path: &str) -> Option<String> {
+        self.mounts.iter().rev().find_map(|m| {
+            below(path, &m.target).map(|rest| {
+                if rest.is_empty() {
+                    m.source.clone()
+                } else {
+                    format!("{}/{rest}", m.source)
+                }
+            })
+        })
+    }
+
+    /// Resolves the absolute `path` as the action sees it, through the
+    /// mounts, with symlinks followed as the action would follow them.
+    /// `lookup` is given each path relative to the manifest's directory,
+    /// and answers as for [`resolve_with`]. Returns the result relative to
+    /// the manifest's directory. Directories that only hold mount targets
+    /// (`/usr` of `/usr/lib`) have no source: resolving one is an error.
+    pub fn resolve(
+        &self,
+        path: &str,
+        tree: &dyn fmt::Display,
+        mut lookup: impl FnMut(&str) -> Result<Option<PathBuf>, Error>,
+    ) -> Result<String, Error> {
+        let view = |rel: &Path| format!("/{}", rel.display());
+        let resolved = resolve_with(path, tree, |rel| {
+            let at = view(rel);
+            match self.source_of(&at) {
+                Some(source) => lookup(&source),
+                None if self.mounts.iter().any(|m| below(&m.target, &at).is_some()) => Ok(None),
+                None => Err(invalid(format!(
+                    "{path:?}: {at} is in no mount of the runtime"
+                ))),
+            }
+        })?;
+        let at = view(&resolved);
+        self.source_of(&at).ok_or_else(|| {
+            invalid(format!(
+                "{path:?}: {at} is only a directory of mount points"
+            ))
+        })
+    }
+
+    /// The action's view of `path` in the runtime at `dir` (the manifest's
+    /// directory, holding `root/`), as a path on this machine; symlinks are
+    /// followed inside that view, never out to this machine's files.
+    pub fn resolve_in_dir(&self, dir: &Path, path: &str) -> Result<PathBuf, Error> {
+        let rel = self.resolve(path, &dir.display(), |rel| {
+            if let Some(problem) = source_problem(rel) {
+                return Err(invalid(format!("{rel}: {problem}")));
+            }
+            let on_disk = dir.join(rel);
+            let meta = std::fs::symlink_metadata(&on_disk)
+                .map_err(|_| invalid(format!("{path:?}: {} does not exist", on_disk.display())))?;
+            if !meta.file_type().is_symlink() {
+                return Ok(None);
+            }
+            std::fs::read_link(&on_disk)
+                .map(Some)
+                .map_err(|source| Error::Io {
+                    path: on_disk.clone(),
+                    source,
+                })
+        })?;
+        Ok(dir.join(rel))
+    }
+
+    /// Checks the manifest against the runtime at `dir` (the manifest's
+    /// directory): every source is a directory or a file below `root/`
+    /// (symlinks followed inside it), and every interpreter resolves to a
+    /// file through the mounts.
+    pub fn check_tree(&self, dir: &Path) -> Result<(), Error> {
+        let root = dir.join("root");
+        for (i, m) in self.mounts.iter().enumerate() {
+            let path = resolve_in_root(&root, m.root_relative())
+                .map_err(|e| Error::key(format!("mounts[{i}][0]"), e.to_string()))?;
             if !path.is_dir() && !path.is_file() {
-                return Err(invalid(format!(
-                    "mount source {:?} is neither a directory nor a file in {}",
-                    mount.source,
-                    root.display()
-                )));
+                return Err(Error::key(
+                    format!("mounts[{i}][0]"),
+                    format!(
+                        "{:?} is neither a directory nor a file in {}",
+                        m.source,
+                        dir.display()
+                    ),
+                ));
             }
         }
-        for interp in &self.interpreters {
-            let path = resolve_in_root(root, interp)?;
+        for (i, interp) in self.interpreters.iter().enumerate() {
+            let key = format!("interpreters[{i}]");
+            let path = self
+                .resolve_in_dir(dir, interp)
+                .map_err(|e| Error::key(&key, e.to_string()))?;
             if !path.is_file() {
-                return Err(invalid(format!(
-                    "interpreter {interp:?} is not a file in {}",
-                    root.display()
-                )));
+                return Err(Error::key(
+                    key,
+                    format!("{interp:?} is not a file in {}", dir.display()),
+                ));
             }
         }
         Ok(())
@@ -331,222 +639,4 @@ fn component_name(c: Component<'_>) -> Option<std::ffi::OsString> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::fs;
-    use std::os::unix::fs::symlink;
-
-    const SHA: &str = "ea9a27e0ebdd0cfc9c750d94f8074f3a35d1f97dcc77ae04c370fb498a6b6db2";
-
-    fn manifest() -> RuntimeManifest {
-        RuntimeManifest {
-            name: "glibc2.35".into(),
-            arch: Arch::X86_64,
-            debs: vec![Deb {
-                package: "libc6".into(),
-                version: "2.35-0ubuntu3".into(),
-                filename: "libc6_2.35-0ubuntu3_amd64.deb".into(),
-                sha256: SHA.into(),
-            }],
-            mounts: vec![
-                Mount {
-                    source: "lib/x86_64-linux-gnu".into(),
-                    target: "/lib/x86_64-linux-gnu".into(),
-                },
-                Mount {
-                    source: "lib64".into(),
-                    target: "/lib64".into(),
-                },
-            ],
-            interpreters: vec!["/lib64/ld-linux-x86-64.so.2".into()],
-        }
-    }
-
-    /// A jammy-like tree: the loader in /lib/<triplet>, and /lib64 holding an
-    /// absolute symlink to it, as libc6 ships it.
-    fn jammy_tree() -> tempfile::TempDir {
-        let dir = tempfile::tempdir().unwrap();
-        fs::create_dir_all(dir.path().join("lib/x86_64-linux-gnu")).unwrap();
-        fs::write(
-            dir.path().join("lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"),
-            b"\x7fELF",
-        )
-        .unwrap();
-        fs::create_dir(dir.path().join("lib64")).unwrap();
-        symlink(
-            "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
-            dir.path().join("lib64/ld-linux-x86-64.so.2"),
-        )
-        .unwrap();
-        dir
-    }
-
-    #[test]
-    fn json_round_trip() {
-        let m = manifest();
-        assert_eq!(RuntimeManifest::from_json(&m.to_json()).unwrap(), m);
-    }
-
-    #[test]
-    fn unknown_keys_are_rejected() {
-        let text = m_json_with(r#""mount": []"#);
-        let err = RuntimeManifest::from_json(&text).unwrap_err().to_string();
-        assert!(err.contains("unknown field `mount`"), "{err}");
-    }
-
-    fn m_json_with(extra: &str) -> String {
-        let text = manifest().to_json();
-        text.replacen('{', &format!("{{{extra},"), 1)
-    }
-
-    #[test]
-    fn manifests_with_missing_fields_wrong_types_or_unknown_keys() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("m.json");
-        let good: serde_json::Value = serde_json::from_str(&manifest().to_json()).unwrap();
-        let with = |edit: &dyn Fn(&mut serde_json::Value)| {
-            let mut v = good.clone();
-            edit(&mut v);
-            v.to_string()
-        };
-        for (text, want) in [
-            (
-                with(&|v| drop(v.as_object_mut().unwrap().remove("mounts"))),
-                "missing field `mounts`",
-            ),
-            (
-                with(&|v| v["debs"] = "libc6".into()),
-                "invalid type: string \"libc6\"",
-            ),
-            (
-                with(&|v| v["debs"][0]["sha"] = "x".into()),
-                "unknown field `sha`",
-            ),
-            (
-                with(&|v| v["mounts"][0]["mode"] = "ro".into()),
-                "unknown field `mode`",
-            ),
-            (
-                with(&|v| v["interpreters"] = 1.into()),
-                "invalid type: integer `1`",
-            ),
-            (
-                "[]".to_owned(),
-                "invalid length 0, expected struct RuntimeManifest",
-            ),
-        ] {
-            fs::write(&path, &text).unwrap();
-            let err = RuntimeManifest::from_file(&path).unwrap_err().to_string();
-            assert!(
-                err.starts_with(&format!("{}: ", path.display())) && err.contains(want),
-                "{text}: {err}"
-            );
-        }
-    }
-
-    #[test]
-    fn unknown_arch_lists_allowed() {
-        let text = manifest().to_json().replace("\"x86_64\"", "\"riscv64\"");
-        let err = RuntimeManifest::from_json(&text).unwrap_err().to_string();
-        assert!(
-            err.contains("riscv64") && err.contains("x86_64") && err.contains("aarch64"),
-            "{err}"
-        );
-        assert!("riscv64"
-            .parse::<Arch>()
-            .unwrap_err()
-            .to_string()
-            .contains("allowed: x86_64, aarch64"));
-    }
-
-    #[test]
-    fn field_rules() {
-        type Edit = Box<dyn Fn(&mut RuntimeManifest)>;
-        let cases: Vec<(&str, Edit)> = vec![
-            ("not of the form", Box::new(|m| m.name = "libc-2.35".into())),
-            ("not of the form", Box::new(|m| m.name = "glibc2.".into())),
-            (
-                "sha256",
-                Box::new(|m| m.debs[0].sha256 = SHA.to_uppercase()),
-            ),
-            ("debs is empty", Box::new(|m| m.debs.clear())),
-            (
-                "must be relative",
-                Box::new(|m| m.mounts[0].source = "/lib".into()),
-            ),
-            (
-                "must be relative",
-                Box::new(|m| m.mounts[0].source = "lib/../../etc".into()),
-            ),
-            (
-                "must be absolute",
-                Box::new(|m| m.mounts[0].target = "lib".into()),
-            ),
-            (
-                "interpreter",
-                Box::new(|m| m.interpreters[0] = "ld.so".into()),
-            ),
-            (
-                "interpreters is empty",
-                Box::new(|m| m.interpreters.clear()),
-            ),
-        ];
-        for (want, edit) in cases {
-            let mut m = manifest();
-            edit(&mut m);
-            let err = m.validate().unwrap_err().to_string();
-            assert!(err.contains(want), "want {want:?} in {err:?}");
-        }
-    }
-
-    #[test]
-    fn glibc_versions() {
-        assert_eq!(glibc_version("glibc2.35"), Some((2, 35)));
-        assert_eq!(glibc_version("glibc2.9"), Some((2, 9)));
-        assert_eq!(glibc_version("glibc2"), None);
-        assert_eq!(glibc_version("glibc2.3x"), None);
-        assert_eq!(glibc_version("musl1.2"), None);
-    }
-
-    #[test]
-    fn tree_check_follows_absolute_links_inside_root() {
-        let tree = jammy_tree();
-        manifest().check_tree(tree.path()).unwrap();
-    }
-
-    #[test]
-    fn tree_check_names_missing_mount_and_interpreter() {
-        let tree = jammy_tree();
-        let mut m = manifest();
-        m.mounts.push(Mount {
-            source: "usr/lib/x86_64-linux-gnu".into(),
-            target: "/usr/lib/x86_64-linux-gnu".into(),
-        });
-        let err = m.check_tree(tree.path()).unwrap_err().to_string();
-        assert!(err.contains("usr/lib/x86_64-linux-gnu"), "{err}");
-
-        fs::remove_file(
-            tree.path()
-                .join("lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"),
-        )
-        .unwrap();
-        let err = manifest().check_tree(tree.path()).unwrap_err().to_string();
-        assert!(err.contains("/lib64/ld-linux-x86-64.so.2"), "{err}");
-    }
-
-    #[test]
-    fn resolution_never_leaves_root_and_stops_on_loops() {
-        let tree = jammy_tree();
-        symlink("../../../../etc", tree.path().join("escape")).unwrap();
-        // `..` past the top stays at the root, as it does for `/`.
-        let err = resolve_in_root(tree.path(), "/escape/passwd")
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("does not exist"), "{err}");
-        symlink("loop", tree.path().join("loop")).unwrap();
-        let err = resolve_in_root(tree.path(), "/loop")
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("too many levels"), "{err}");
-    }
-}
+mod tests;

@@ -3,12 +3,17 @@
 //!
 //! 1. The runtimes image is mounted read-only: a SquashFS file through a
 //!    loop device, or an already extracted tree used as it is.
-//! 2. In a private mount namespace, a root is assembled on a fresh tmpfs:
-//!    - every file of the image's `common/root` (`/etc/hosts`,
-//!      `/etc/nsswitch.conf`) at its own path, read-only;
-//!    - each mount of `libc/<name>/<arch>/runtime_manifest.json`: its
-//!      `source`, relative to `libc/<name>/<arch>/root`, at its `target`,
-//!      read-only;
+//! 2. In a private mount namespace, a root is assembled on a fresh tmpfs,
+//!    in this order:
+//!    - each `[source, target]` pair of
+//!      `libc/<name>/<arch>/runtime_manifest.json`, in the manifest's
+//!      order: `source`, relative to `libc/<name>/<arch>/` (so below its
+//!      `root/`), bound read-only at `target`;
+//!    - then every file of the image's `common/root` (`/etc/hosts`,
+//!      `/etc/nsswitch.conf`) bound read-only at its own path, on top of
+//!      the runtime's: the common files win. The runtime's `etc` carries a
+//!      file at each of those paths as the mount point (see
+//!      [`runtime_manifest::COMMON_FILES`]);
 //!    - `/proc`, the device nodes null, zero, full, random and urandom, and a
 //!      tmpfs at `/tmp`;
 //!    - the action's own directories (its exec root), read-write, at the
@@ -224,11 +229,13 @@ pub fn enter_private_mount_namespace() -> Result<()> {
 }
 
 /// Bind-mounts `source` (a directory or a file) on `target`, creating the
-/// mount point, and optionally makes it read-only.
+/// mount point if it is missing, and optionally makes it read-only.
 fn bind(source: &Path, target: &Path, read_only: bool) -> Result<()> {
     let meta =
         std::fs::metadata(source).with_context(|| format!("{}: cannot bind", source.display()))?;
-    if meta.is_dir() {
+    if target.symlink_metadata().is_ok() {
+        // The mount point is there already (a file of a read-only mount).
+    } else if meta.is_dir() {
         std::fs::create_dir_all(target).with_context(|| format!("mkdir {}", target.display()))?;
     } else {
         let parent = target.parent().context("a file mount point has a parent")?;
@@ -386,6 +393,27 @@ fn files_under(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
+/// `root/rel`, refusing it when any of its components is a symlink: a
+/// mount would follow it, possibly out of the root.
+fn inside(root: &Path, rel: &Path) -> Result<PathBuf> {
+    let mut at = root.to_owned();
+    for part in rel.components() {
+        at.push(part);
+        if at
+            .symlink_metadata()
+            .is_ok_and(|m| m.file_type().is_symlink())
+        {
+            bail!(
+                "{}: a symlink in the runtime; nothing is mounted through one",
+                Path::new("/")
+                    .join(at.strip_prefix(root).unwrap_or(&at))
+                    .display()
+            );
+        }
+    }
+    Ok(at)
+}
+
 /// Assembles the root of runtime `libc`/`arch` from the image mounted (or
 /// extracted) at `image`, in the directory `root`, which must be on a
 /// writable filesystem of this namespace. Returns the runtime's manifest.
@@ -406,7 +434,7 @@ pub fn assemble_root(
         );
     }
     let manifest = RuntimeManifest::from_file(&manifest_path)
-        .with_context(|| format!("{}", manifest_path.display()))?;
+        .context("the runtime's manifest does not hold")?;
     if manifest.name != libc_name || manifest.arch != arch {
         bail!(
             "{}: describes {} {}, not {libc_name} {}",
@@ -420,26 +448,32 @@ pub fn assemble_root(
     // The root becomes a mount point of its own, so it can be made read-only.
     bind(root, root, false)?;
 
-    let common = image.join("common/root");
-    if common.is_dir() {
-        for rel in files_under(&common)? {
-            bind(&common.join(&rel), &root.join(&rel), true)?;
-        }
-    }
     let runtime_root = runtime_dir.join("root");
-    for m in &manifest.mounts {
+    for (i, m) in manifest.mounts.iter().enumerate() {
         // Symlinks in the runtime point inside it, never at the host's files.
-        let source = runtime_manifest::resolve_in_root(&runtime_root, &m.source)
-            .with_context(|| format!("{}", manifest_path.display()))?;
-        let target = root.join(m.target.trim_start_matches('/'));
+        let source = runtime_manifest::resolve_in_root(&runtime_root, m.root_relative())
+            .with_context(|| format!("{}: mounts[{i}]", manifest_path.display()))?;
+        let target = inside(root, Path::new(m.target.trim_start_matches('/')))?;
         bind(&source, &target, true).with_context(|| {
             format!(
-                "{}: mount {} -> {}",
+                "{}: mounts[{i}]: bind {} on {}",
                 manifest_path.display(),
                 m.source,
                 m.target
             )
         })?;
+    }
+    let common = image.join("common/root");
+    if common.is_dir() {
+        for rel in files_under(&common)? {
+            bind(&common.join(&rel), &inside(root, &rel)?, true).with_context(|| {
+                format!(
+                    "common/root/{} on top of runtime {libc_name}: the runtime needs a mount point at /{}",
+                    rel.display(),
+                    rel.display()
+                )
+            })?;
+        }
     }
 
     let proc_dir = root.join("proc");

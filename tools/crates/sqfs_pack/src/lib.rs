@@ -12,7 +12,7 @@ pub mod strip;
 pub mod tree;
 mod write;
 
-pub use spec::{Compression, Entry, Spec};
+pub use spec::{Compression, Entry, Spec, TreeAdditions};
 pub use tree::Tree;
 pub use write::{write_image, CachingCompressor, Stats};
 
@@ -208,7 +208,7 @@ pub fn build_tree(spec: &Spec, base: &Path, threads: usize) -> Result<Tree, Erro
                 &format!("spec entry {i} (symlink)"),
             )?,
             Entry::Tree { path, source } => add_tree(&mut tree, &at(path)?, &base.join(source))?,
-            Entry::Symlinks { source, prefix } => {
+            Entry::Additions { source, prefix } => {
                 let source = base.join(source);
                 let origin = source.display().to_string();
                 let bad = |message: String| Error::Input {
@@ -216,15 +216,30 @@ pub fn build_tree(spec: &Spec, base: &Path, threads: usize) -> Result<Tree, Erro
                     message,
                 };
                 let text = std::fs::read_to_string(&source).map_err(|e| Error::io(&origin, e))?;
-                let links: std::collections::BTreeMap<String, String> = serde_json::from_str(&text)
-                    .map_err(|e| bad(format!("not a JSON object of path -> target: {e}")))?;
-                for (path, target) in links {
+                let additions: spec::TreeAdditions = serde_json::from_str(&text).map_err(|e| {
+                    bad(format!(
+                        "not a JSON object of symlinks (path -> target) and empty_files: {e}"
+                    ))
+                })?;
+                let nodes = additions
+                    .symlinks
+                    .into_iter()
+                    .map(|(path, target)| {
+                        let node = Node::Symlink {
+                            target: target.into_bytes(),
+                        };
+                        (path, node)
+                    })
+                    .chain(additions.empty_files.into_iter().map(|path| {
+                        let node = Node::File {
+                            mode: 0o644,
+                            content: Content::Bytes(Default::default()),
+                        };
+                        (path, node)
+                    }));
+                for (path, node) in nodes {
                     let rel = clean_path(&path).map_err(|m| bad(format!("path {m}")))?;
-                    let path = at(&format!("{prefix}/{rel}"))?;
-                    let node = Node::Symlink {
-                        target: target.into_bytes(),
-                    };
-                    tree.insert(&path, node, &origin)?;
+                    tree.insert(&at(&format!("{prefix}/{rel}"))?, node, &origin)?;
                 }
             }
             Entry::Deb { .. } | Entry::Tar { .. } => unreachable!("read above"),

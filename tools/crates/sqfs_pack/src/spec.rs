@@ -102,9 +102,9 @@ pub enum Entry {
     /// for directories and executables, 0644 otherwise) so that the umask
     /// does not leak in; symlinks are kept verbatim.
     Tree { path: String, source: PathBuf },
-    /// Symlinks listed in a JSON object of path -> target (what
-    /// `actiond-tool runtime derive --symlinks` writes), under `prefix`.
-    Symlinks {
+    /// The symlinks and empty files of a [`TreeAdditions`] JSON file (what
+    /// `actiond-tool runtime derive --additions` writes), under `prefix`.
+    Additions {
         source: PathBuf,
         #[serde(default)]
         prefix: String,
@@ -119,6 +119,22 @@ pub enum Entry {
         #[serde(default)]
         strip: Vec<String>,
     },
+}
+
+/// What a runtime adds to the tree of its .debs, as a JSON file:
+///
+/// ```json
+/// {"symlinks": {"lib": "usr/lib"}, "empty_files": ["etc/hosts"]}
+/// ```
+///
+/// `symlinks` maps a path to its target (stored verbatim), such as a
+/// usrmerged runtime's `lib -> usr/lib`; `empty_files` are mount points
+/// (mode 0644), such as those of an image's `common/root` files.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TreeAdditions {
+    pub symlinks: std::collections::BTreeMap<String, String>,
+    pub empty_files: Vec<String>,
 }
 
 fn dir_mode() -> u16 {

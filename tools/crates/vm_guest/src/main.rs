@@ -10,7 +10,9 @@
 //!    image's common/root, the runtime's manifest mounts, /proc, /dev nodes,
 //!    /tmp), with the test program's directory bound in, and runs, chrooted
 //!    there, the runtime's loader `--version` (or, before glibc 2.33, the
-//!    loader on libc.so.6, which prints the same line) and the test program;
+//!    loader on libc.so.6, which prints the same line) and the test program,
+//!    and reads the root's /etc: the image's hosts, and the runtime's own
+//!    ld.so.conf.d;
 //! 4. prints one `ACTIOND-REPORT {json}` line per runtime on the console,
 //!    then `ACTIOND-REPORT {"done": true, ...}`;
 //! 5. powers the machine off.
@@ -106,21 +108,25 @@ fn check_runtime(name: &str, arch: Arch) -> Result<serde_json::Value> {
     let (_, mut version) = run_in(&root, loader, &["--version"])?;
     if !version.contains("release version") {
         // glibc before 2.33: the loader runs libc.so.6, which prints its version.
-        let libc = manifest
-            .mounts
-            .iter()
-            .map(|m| format!("{}/libc.so.6", m.target))
+        let libc = arch
+            .libc_paths()
+            .into_iter()
             .find(|p| root.join(p.trim_start_matches('/')).exists())
-            .context("no libc.so.6 under the mounts")?;
+            .context("no libc.so.6 through the mounts")?;
         version = run_in(&root, loader, &[&libc])?.1;
     }
     let (code, output) = run_in(&root, TEST_PROGRAM, &[])?;
+    // What the action sees of /etc: the image's common files on top of the
+    // runtime's own.
+    let hosts = std::fs::read_to_string(root.join("etc/hosts")).unwrap_or_default();
     Ok(json!({
         "runtime": name,
         "arch": std::env::consts::ARCH,
         "loader": first_line(&version),
         "testprog": output,
         "testprog_exit": code,
+        "etc_hosts": first_line(&hosts),
+        "runtime_etc": root.join("etc/ld.so.conf.d").is_dir(),
     }))
 }
 
