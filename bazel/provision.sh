@@ -15,7 +15,8 @@ version=${2:?usage: provision.sh ROOT VERSION}
 # Everything the root needs: Debian's Bazel and the modules it packages, a C
 # toolchain for rules_cc and rules_rust links, and what the tests call
 # (qemu-user runs aarch64 binaries; squashfs-tools and zstd are the images'
-# and compressed payloads' oracles).
+# and compressed payloads' oracles; python3-jsonschema checks manifests
+# against actiond's JSON Schema).
 # The root also gets arm64 apt lists, from which tests fetch arm64 .debs.
 # Debian's cargo is the toolchain's, for crates_vendor (//tools/3rdparty:vendor).
 # For aarch64 targets: Debian's rustc with its arm64 std (the same version),
@@ -31,6 +32,7 @@ packages=(
   libc6-dev
   zlib1g-dev
   python3
+  python3-jsonschema
   ca-certificates
   qemu-user
   qemu-system-x86

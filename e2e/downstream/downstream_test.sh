@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # What the downstream build made with rules_actiond's public rules is real:
-# the runtimes image holds our glibc 2.39 runtime, the data image our files,
+# the runtimes image holds our glibc 2.39 runtime, whose manifest and
+# packages file are valid against rules_actiond's JSON Schemas (actiond's
+# for the manifest), the data image our files,
 # the zstd file compresses the input, and the standalone executor extracts
 # its embedded image byte for byte.
 set -euo pipefail
-runtimes=$1 data=$2 executor=$3 zst=$4 input=$5
+runtimes=$1 data=$2 executor=$3 zst=$4 input=$5 manifest_schema=$6 packages_schema=$7
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 listing=$(unsquashfs -lls "${runtimes}")
@@ -14,6 +16,14 @@ for path in common/root/etc/hosts libc/glibc2.39/x86_64/runtime_manifest.json \
   grep -q " squashfs-root/${path}\( \|$\)" <<<"${listing}" || fail "${runtimes} lacks ${path}"
 done
 grep -q "libc/glibc2.35" <<<"${listing}" && fail "${runtimes} has a runtime we did not ask for"
+tree=${TEST_TMPDIR}/image
+unsquashfs -q -n -d "${tree}" "${runtimes}" >/dev/null
+python3 - "${manifest_schema}" "${packages_schema}" "${tree}/libc/glibc2.39/x86_64" <<'PY' || fail "the runtime's JSON files do not follow their schemas"
+import json, sys, jsonschema
+for schema, name in [(sys.argv[1], "runtime_manifest.json"), (sys.argv[2], "runtime_packages.json")]:
+    jsonschema.validate(json.load(open(f"{sys.argv[3]}/{name}")), json.load(open(schema)), cls=jsonschema.Draft202012Validator)
+    print(f"{name}: valid")
+PY
 
 listing=$(unsquashfs -lls "${data}")
 grep -q "squashfs-root/latest -> data/input.txt$" <<<"${listing}" || fail "${data} lacks the symlink"
