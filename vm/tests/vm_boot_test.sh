@@ -109,6 +109,9 @@ for v in versions:
         sys.exit(f"FAIL: glibc{v}: the loader said {r['loader']!r}")
     if r["testprog_exit"] != 0 or r["testprog"] != f"actiond-testprog glibc={v}":
         sys.exit(f"FAIL: glibc{v}: the test program said {r['testprog']!r} (exit {r['testprog_exit']})")
+    # /etc is the runtime's, with the image's common files on top.
+    if not r["etc_hosts"].startswith("127.0.0.1") or not r["runtime_etc"]:
+        sys.exit(f"FAIL: glibc{v}: /etc/hosts is {r['etc_hosts']!r}, the runtime's /etc/ld.so.conf.d {'is' if r['runtime_etc'] else 'is not'} there")
 if done["runtimes"] != len(versions):
     sys.exit(f"FAIL: the guest checked {done['runtimes']} runtimes, expected {len(versions)}")
 print(f"PASS: {len(versions)} runtimes booted and reported")
