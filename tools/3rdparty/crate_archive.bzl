@@ -31,10 +31,13 @@ def _cargo_home(rctx):
     return env.get("HOME", "") + "/.cargo"
 
 def _subdirs(rctx, path):
+    # Not watched: the archive is checked by its sha256, whichever cache or
+    # mirror gave it, and a watched directory that disappears (a temporary
+    # CARGO_HOME) would fail the next build instead of fetching again.
     p = rctx.path(path)
     if not p.exists:
         return []
-    return sorted([c for c in p.readdir()], key = lambda c: str(c))
+    return sorted([c for c in p.readdir(watch = "no")], key = lambda c: str(c))
 
 def _cached_urls(rctx, cargo_home, basename):
     urls = []
@@ -57,7 +60,7 @@ def _crate_archive_impl(rctx):
     for index in _subdirs(rctx, cargo_home + "/registry/index"):
         config = index.get_child("config.json")
         if config.exists:
-            index_dl = json.decode(rctx.read(config)).get("dl", "")
+            index_dl = json.decode(rctx.read(config, watch = "no")).get("dl", "")
             if index_dl:
                 urls.append(_expand_dl(index_dl, crate, version))
 
