@@ -119,6 +119,16 @@ enum Command {
     /// Read files out of .debs (checked: hostile entries are refused).
     #[command(subcommand)]
     Deb(DebCommand),
+    /// Make a sysroot to link against an old glibc from its .debs.
+    ///
+    /// The .debs are read in order, minus each --strip pattern, through the
+    /// same checked reader as the runtimes. They must hold libc6 of the
+    /// name's glibc and libc6-dev of the same version. Absolute symlinks
+    /// become relative, symlinks that lead nowhere are dropped, and absolute
+    /// paths in GNU ld scripts (libc.so) become sysroot-relative (`=/lib/...`).
+    ///
+    /// Example: actiond-tool sysroot --name glibc2.31 --arch x86_64 --out sysroot libc6_2.31-0ubuntu9_amd64.deb libc6-dev_2.31-0ubuntu9_amd64.deb
+    Sysroot(unpack::SysrootArgs),
     /// Resolve runtime packages through Packages indexes into a lock file.
     ///
     /// Index paths in the request are relative to the current directory.
@@ -357,6 +367,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Runtime(RuntimeCommand::Run(args)) => runtime::run(args, verbose),
         Command::Runtime(RuntimeCommand::Derive(args)) => unpack::derive(args),
         Command::Deb(DebCommand::Extract(args)) => unpack::extract(args),
+        Command::Sysroot(args) => unpack::sysroot(args),
         Command::Initramfs { spec, out, threads } => {
             pack::initramfs(&spec, &out, all_cores_if_zero(threads))
         }

@@ -89,6 +89,36 @@ pub(crate) fn derive(args: DeriveArgs) -> Result<()> {
 }
 
 #[derive(clap::Args)]
+pub(crate) struct SysrootArgs {
+    /// The sysroot's glibc, glibc<major>.<minor>; libc6 must be that version.
+    #[arg(long)]
+    name: String,
+    #[arg(long)]
+    arch: Arch,
+    /// A path pattern removed from the tree (`*` matches one component).
+    #[arg(long = "strip", value_name = "PATTERN")]
+    strip: Vec<String>,
+    /// The directory to write it into: missing, or empty.
+    #[arg(long)]
+    out: PathBuf,
+    /// The .debs, in unpacking order.
+    #[arg(required = true)]
+    debs: Vec<PathBuf>,
+}
+
+pub(crate) fn sysroot(args: SysrootArgs) -> Result<()> {
+    let sysroot = glibc_sysroot::derive(
+        &args.name,
+        args.arch,
+        &args.debs,
+        &args.strip,
+        decompress::DEFAULT_LIMIT,
+    )?;
+    glibc_sysroot::write(&sysroot, &args.out)?;
+    Ok(())
+}
+
+#[derive(clap::Args)]
 pub(crate) struct ExtractArgs {
     /// PATH=OUT: the file at PATH in the .debs' data (through the
     /// archive's own symlinks) is written to OUT.

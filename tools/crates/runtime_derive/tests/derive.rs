@@ -3,52 +3,9 @@
 use runtime_derive::{derive, write_tree, DebSource};
 use runtime_manifest::Arch;
 use std::path::{Path, PathBuf};
-use test_fixtures::{deb, tar_header, tar_of};
+use test_fixtures::{data_tar, tar_of, write_deb};
 
 const LIMIT: u64 = 1 << 30;
-
-/// A data.tar of dirs, files and symlinks.
-fn data_tar(entries: &[(&str, tar::EntryType, &str)]) -> Vec<u8> {
-    tar_of(|b| {
-        for (path, kind, payload) in entries {
-            let mut h = tar_header(*kind, 0o755, 0);
-            match kind {
-                tar::EntryType::Symlink => b.append_link(&mut h, path, payload).unwrap(),
-                tar::EntryType::Regular => {
-                    h.set_size(payload.len() as u64);
-                    h.set_cksum();
-                    b.append_data(&mut h, path, payload.as_bytes()).unwrap()
-                }
-                _ => b.append_data(&mut h, path, &[][..]).unwrap(),
-            }
-        }
-    })
-}
-
-fn control(package: &str, version: &str) -> Vec<u8> {
-    let text = format!("Package: {package}\nVersion: {version}\nArchitecture: amd64\n");
-    tar_of(|b| {
-        let mut h = tar_header(tar::EntryType::Regular, 0o644, text.len() as u64);
-        h.set_cksum();
-        b.append_data(&mut h, "./control", text.as_bytes()).unwrap();
-    })
-}
-
-/// Writes a .deb whose control and data tars are zstd-compressed.
-fn write_deb(dir: &Path, name: &str, package: &str, version: &str, data: &[u8]) -> PathBuf {
-    let zst = |bytes: &[u8]| zstd::encode_all(bytes, 3).unwrap();
-    let path = dir.join(name);
-    std::fs::write(
-        &path,
-        deb(&[
-            ("debian-binary", b"2.0\n"),
-            ("control.tar.zst", &zst(&control(package, version))),
-            ("data.tar.zst", &zst(data)),
-        ]),
-    )
-    .unwrap();
-    path
-}
 
 /// The .debs at `paths`, each with a made-up URL as its source.
 fn sources(paths: &[PathBuf]) -> Vec<DebSource> {

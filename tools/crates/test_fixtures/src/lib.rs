@@ -71,3 +71,55 @@ pub fn deb(members: &[(&str, &[u8])]) -> Vec<u8> {
         .collect();
     ar_of(&members)
 }
+
+/// A data.tar of `(path, kind, payload)`: a regular file's bytes, a
+/// symlink's target, nothing for a directory.
+pub fn data_tar(entries: &[(&str, tar::EntryType, &str)]) -> Vec<u8> {
+    tar_of(|b| {
+        for (path, kind, payload) in entries {
+            let mut h = tar_header(*kind, 0o755, 0);
+            match kind {
+                tar::EntryType::Symlink => b.append_link(&mut h, path, payload).unwrap(),
+                tar::EntryType::Regular => {
+                    h.set_size(payload.len() as u64);
+                    h.set_cksum();
+                    b.append_data(&mut h, path, payload.as_bytes()).unwrap()
+                }
+                _ => b.append_data(&mut h, path, &[][..]).unwrap(),
+            }
+        }
+    })
+}
+
+/// A control.tar whose control file names `package` and `version`.
+pub fn control_tar(package: &str, version: &str) -> Vec<u8> {
+    let text = format!("Package: {package}\nVersion: {version}\nArchitecture: amd64\n");
+    tar_of(|b| {
+        let mut h = tar_header(tar::EntryType::Regular, 0o644, text.len() as u64);
+        h.set_cksum();
+        b.append_data(&mut h, "./control", text.as_bytes()).unwrap();
+    })
+}
+
+/// Writes `dir/name`: a .deb of `package` `version` whose control and data
+/// tars are zstd-compressed.
+pub fn write_deb(
+    dir: &std::path::Path,
+    name: &str,
+    package: &str,
+    version: &str,
+    data: &[u8],
+) -> std::path::PathBuf {
+    let zst = |bytes: &[u8]| zstd::encode_all(bytes, 3).unwrap();
+    let path = dir.join(name);
+    std::fs::write(
+        &path,
+        deb(&[
+            ("debian-binary", b"2.0\n"),
+            ("control.tar.zst", &zst(&control_tar(package, version))),
+            ("data.tar.zst", &zst(data)),
+        ]),
+    )
+    .unwrap();
+    path
+}
