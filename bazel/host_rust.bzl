@@ -20,6 +20,9 @@ of rustc".
   which links the aarch64 Rust binaries and compiles `-sys` crates' C code.
 """
 
+# buildifier: disable=bzl-visibility
+load("//rules/private:gcc_probe.bzl", "gcc_include_dirs", "gcc_tool_paths")
+
 _TRIPLES = {
     "aarch64": "aarch64-unknown-linux-gnu",
     "x86_64": "x86_64-unknown-linux-gnu",
@@ -164,40 +167,9 @@ toolchain(
 )
 """
 
-# The cross gcc's tools, by their names in unix_cc_toolchain_config.
-_GCC_TOOLS = {
-    "ar": "ar",
-    "cpp": "cpp",
-    "dwp": "dwp",
-    "gcc": "gcc",
-    "gcov": "gcov",
-    "ld": "ld",
-    "nm": "nm",
-    "objcopy": "objcopy",
-    "objdump": "objdump",
-    "strip": "strip",
-}
-
 def _check(rctx, path, package):
     if not rctx.path(path).exists:
         fail("host_rust: {} is missing; bazelw's root installs it (apt package {}): rerun ./bazelw".format(path, package))
-
-def _include_dirs(rctx, gcc):
-    result = rctx.execute([gcc, "-E", "-xc", "-v", "/dev/null"])
-    if result.return_code != 0:
-        fail("host_rust: `{} -E -v` failed: {}".format(gcc, result.stderr))
-    dirs = []
-    inside = False
-    for line in result.stderr.splitlines():
-        if line.startswith("#include <...>"):
-            inside = True
-        elif line.startswith("End of search list"):
-            inside = False
-        elif inside:
-            dirs.append(str(rctx.path(line.strip()).realpath))
-    if not dirs:
-        fail("host_rust: no include directories in `{} -E -v`".format(gcc))
-    return dirs
 
 def _host_rust_repository_impl(rctx):
     _check(rctx, "/usr/bin/rustc", "rustc")
@@ -216,16 +188,14 @@ def _host_rust_repository_impl(rctx):
             "" if arch == "x86_64" else "_" + arch,
         )
 
-    tool_paths = {}
-    for name, tool in _GCC_TOOLS.items():
-        path = "/usr/bin/aarch64-linux-gnu-" + tool
+    tool_paths = gcc_tool_paths("/usr/bin/aarch64-linux-gnu-")
+    for name, path in tool_paths.items():
         if name != "dwp":
             _check(rctx, path, "gcc-aarch64-linux-gnu")
-        tool_paths[name] = path
     tool_paths["llvm-cov"] = "None"
     tool_paths["llvm-profdata"] = "None"
     build += _CC_AARCH64.format(
-        include_dirs = repr(_include_dirs(rctx, tool_paths["gcc"])),
+        include_dirs = repr(gcc_include_dirs(rctx, tool_paths["gcc"], "host_rust")),
         tool_paths = repr(tool_paths),
     )
     rctx.file("BUILD.bazel", build)

@@ -36,6 +36,16 @@ runtime_names = rule(
     },
 )
 
+GlibcSysrootInfo = provider(
+    doc = """A sysroot to link against an old glibc, made by `glibc_sysroot` from pinned .debs.""",
+    fields = {
+        "name": "str: the glibc, e.g. `glibc2.31`.",
+        "arch": "str: `x86_64` or `aarch64`.",
+        "glibc_version": "str: e.g. `2.31`.",
+        "root": "File: the sysroot directory (a tree artifact), for gcc's `--sysroot`.",
+    },
+)
+
 SquashfsInfo = provider(
     doc = """A SquashFS image made by `sqfs_image` or `runtime_squashfs`.
 

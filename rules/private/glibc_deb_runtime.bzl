@@ -25,7 +25,20 @@ GCONV_STRIP = [
     "usr/lib/*/gconv",
 ]
 
-def build_runtime(rctx, runtime_name, arch, debs, strip):
+# What a sysroot leaves out: everything but the headers and libraries that
+# compiling and linking need.
+SYSROOT_STRIP = [
+    "bin",
+    "etc",
+    "sbin",
+    "usr/bin",
+    "usr/sbin",
+    "usr/share",
+    "usr/lib/*/gconv",
+    "var",
+]
+
+def build_runtime(rctx, runtime_name, arch, debs, strip, kind = "runtime"):
     """Writes a runtime repository's BUILD over its downloaded .debs.
 
     Nothing is unpacked here: each .deb is checked to be an ar archive with a
@@ -41,6 +54,8 @@ def build_runtime(rctx, runtime_name, arch, debs, strip):
         where it came from, as the manifest's `debs` holds it: its first URL,
         the label of a local file, or `apt:<package>:<arch>=<version>`.
       strip: strip patterns.
+      kind: `runtime` (a `glibc_runtime` target) or `sysroot` (a
+        `glibc_sysroot` target).
 
     Returns:
       None, or an error message naming the file and the reason.
@@ -51,7 +66,7 @@ def build_runtime(rctx, runtime_name, arch, debs, strip):
         err = check_deb(rctx, deb.path, deb.filename)
         if err:
             return err
-    rctx.file("BUILD.bazel", _BUILD.format(
+    rctx.file("BUILD.bazel", (_SYSROOT_BUILD if kind == "sysroot" else _BUILD).format(
         name = repr(runtime_name),
         arch = repr(arch),
         version = repr(runtime_name[len("glibc"):]),
@@ -83,7 +98,7 @@ def _glibc_deb_runtime_impl(rctx):
             rctx.download(url = rctx.attr.deb_urls[filename], output = path, sha256 = sha256, canonical_id = sha256)
             origin = rctx.attr.deb_urls[filename][0]
         debs.append(struct(path = rctx.path(path), filename = filename, source = origin))
-    err = build_runtime(rctx, rctx.attr.runtime_name, rctx.attr.arch, debs, rctx.attr.strip)
+    err = build_runtime(rctx, rctx.attr.runtime_name, rctx.attr.arch, debs, rctx.attr.strip, rctx.attr.kind)
     if err:
         fail("glibc runtime {} {}: {}".format(rctx.attr.runtime_name, rctx.attr.arch, err))
 
@@ -109,6 +124,20 @@ filegroup(
 )
 """
 
+_SYSROOT_BUILD = """\
+load("@rules_actiond//rules/private:glibc_sysroot.bzl", "glibc_sysroot")
+
+package(default_visibility = ["//visibility:public"])
+
+glibc_sysroot(
+    name = "sysroot",
+    arch = {arch},
+    debs = {debs},
+    strip = {strip},
+    sysroot_name = {name},
+)
+"""
+
 glibc_deb_runtime = repository_rule(
     implementation = _glibc_deb_runtime_impl,
     doc = """Downloads pinned .debs and checks them; `glibc_runtime` derives the runtime from them in a build action.
@@ -120,6 +149,7 @@ Made by the `glibc` module extension; use that instead.""",
         "deb_order": attr.string_list(mandatory = True, doc = "The .deb file names, in unpacking order."),
         "deb_sha256": attr.string_dict(doc = "File name -> sha256; mandatory for downloaded .debs."),
         "deb_urls": attr.string_list_dict(doc = "File name -> mirrors, tried in order."),
+        "kind": attr.string(default = "runtime", values = ["runtime", "sysroot"], doc = "What the .debs make: a runtime or a sysroot."),
         "runtime_name": attr.string(mandatory = True),
         "strip": attr.string_list(doc = "Strip patterns, defaults included."),
     },

@@ -1,6 +1,7 @@
 """The `glibc` module extension: declared runtimes become repositories."""
 
-load(":glibc_deb_runtime.bzl", "ARCHES", "DEFAULT_STRIP", "GCONV_STRIP", "glibc_deb_runtime")
+load(":gcc_probe.bzl", "gcc_include_dirs", "gcc_tool_paths")
+load(":glibc_deb_runtime.bzl", "ARCHES", "DEFAULT_STRIP", "GCONV_STRIP", "SYSROOT_STRIP", "glibc_deb_runtime")
 load(":libc_platform.bzl", "validate_libc")
 
 _runtime = tag_class(
@@ -55,6 +56,28 @@ glibc.lock(file = "//runtimes/lock:glibc.lock.json")
 ```""",
     attrs = {
         "file": attr.label(mandatory = True, doc = "The lock file (JSON)."),
+    },
+)
+
+_sysroot = tag_class(
+    doc = """Declares the sysroots of a lock file written by `glibc_lock`, to link against an old glibc.
+
+Each locked entry (`name`, `arch`, and .debs that must hold libc6 and
+libc6-dev of one glibc) becomes `@glibc_sysroots//:<name>_<arch>`, a
+`glibc_sysroot` target, and a gcc toolchain over it,
+`@glibc_sysroots//:<name>_<arch>_toolchain`, for platforms with the
+constraint `@rules_actiond//platforms/glibc:<version>` (such as
+`@rules_actiond//platforms:linux_x86_64_glibc2_31`). The toolchain uses this
+machine's gcc (`gcc` for the machine's own arch, `aarch64-linux-gnu-gcc` for
+aarch64), found when the repository is made.
+
+```starlark
+glibc.sysroot(file = "@rules_actiond//runtimes/lock:sysroot.lock.json")
+use_repo(glibc, "glibc_sysroots")
+register_toolchains("@glibc_sysroots//:all")
+```""",
+    attrs = {
+        "file": attr.label(mandatory = True, doc = "The lock file (JSON), as `glibc_lock` writes it."),
     },
 )
 
@@ -155,6 +178,97 @@ _hub = repository_rule(
     attrs = {"runtimes": attr.string_dict()},
 )
 
+# gcc for one sysroot: a link that fails on an undefined symbol says which
+# glibc the target is linked against.
+_GCC_WRAPPER = """#!/bin/bash
+log=$(mktemp) || exit 1
+trap 'rm -f "$log"' EXIT
+{gcc} "$@" 2>"$log"
+status=$?
+cat "$log" >&2
+if [[ $status -ne 0 ]]; then
+  grep -o "undefined reference to \\`[^']*'" "$log" | sed "s/.*\\`//; s/'$//" | sort -u | while read -r sym; do
+    echo "rules_actiond: $sym is undefined in glibc {version}, the glibc of the sysroot {key} that this target links against; if glibc has it, it is newer: build the target for a platform of a newer glibc" >&2
+  done
+fi
+exit $status
+"""
+
+_SYSROOT_TOOLCHAIN = """
+glibc_sysroot_toolchain(
+    name = {name},
+    arch = {arch},
+    gcc_wrapper = {wrapper},
+    builtin_include_directories = {include_dirs},
+    gcc_version = {gcc_version},
+    glibc_version = {version},
+    sysroot = {sysroot},
+    tool_paths = {tool_paths},
+)
+"""
+
+def _sysroot_hub_impl(rctx):
+    lines = [
+        'load("@rules_actiond//rules/private:glibc_sysroot.bzl", "glibc_sysroot_toolchain")',
+        "",
+        'package(default_visibility = ["//visibility:public"])',
+        "",
+    ]
+    for key, repo in sorted(rctx.attr.sysroots.items()):
+        arch = [a for a in ARCHES if key.endswith("_" + a)][0]
+        name = key[:-len(arch) - 1]
+        sysroot = "@{}//:sysroot".format(repo)
+        lines.append("alias(\n    name = {},\n    actual = {},\n)\n".format(repr(key), repr(sysroot)))
+        prefix = "/usr/bin/" if arch == "x86_64" else "/usr/bin/aarch64-linux-gnu-"
+        tool_paths = gcc_tool_paths(prefix)
+        if not rctx.path(tool_paths["gcc"]).exists:
+            lines.append("# No toolchain for {}: {} is not on this machine.\n".format(key, tool_paths["gcc"]))
+            continue
+        version = name.removeprefix("glibc")
+        wrapper = "gcc_{}.sh".format(key)
+        rctx.file(wrapper, _GCC_WRAPPER.format(gcc = tool_paths["gcc"], version = version, key = key), executable = True)
+        tool_paths["gcc"] = wrapper
+        lines.append(_SYSROOT_TOOLCHAIN.format(
+            name = repr(key + "_toolchain"),
+            arch = repr(arch),
+            wrapper = repr(wrapper),
+            include_dirs = repr([d for d in gcc_include_dirs(rctx, prefix + "gcc", "glibc_sysroots") if "/gcc/" in d]),
+            gcc_version = repr(rctx.attr.gcc_versions[key]),
+            version = repr(version),
+            sysroot = repr(":" + key),
+            tool_paths = repr(tool_paths),
+        ))
+    rctx.file("BUILD.bazel", "\n".join(lines))
+
+_sysroot_hub = repository_rule(
+    implementation = _sysroot_hub_impl,
+    attrs = {
+        "gcc_versions": attr.string_dict(doc = "Sysroot -> the N of its libstdc++-N-dev."),
+        "sysroots": attr.string_dict(),
+    },
+)
+
+def _sysroots(module_ctx):
+    """The locked sysroots of every module's `sysroot` tags; the root module's first."""
+    found = {}
+    for mod in sorted(module_ctx.modules, key = lambda m: 0 if m.is_root else 1):
+        for tag in mod.tags.sysroot:
+            for entry in json.decode(module_ctx.read(tag.file)).get("runtimes", []):
+                what = "module {}: glibc.sysroot {}: {} {}".format(mod.name, tag.file, entry.get("name"), entry.get("arch"))
+                if validate_libc(entry.get("name", "")) or entry.get("arch") not in ARCHES or not entry.get("debs"):
+                    fail("{}: needs a glibc<major>.<minor> name, an arch of {} and debs".format(what, ", ".join(sorted(ARCHES))))
+                for deb in entry["debs"]:
+                    if not _is_sha256(deb.get("sha256", "")) or not deb.get("urls") or not deb.get("filename"):
+                        fail("{}: every deb needs filename, urls and a sha256".format(what))
+                versions = {d.get("package"): d.get("version", "") for d in entry["debs"]}
+                missing = [p for p in ["libc6", "libc6-dev"] if p not in versions]
+                if missing:
+                    fail("{}: its .debs lack {}: a sysroot needs libc6 and libc6-dev (crt files, headers, libc.so)".format(what, " and ".join(missing)))
+                if versions["libc6"] != versions["libc6-dev"]:
+                    fail("{}: libc6 is {} but libc6-dev is {}: headers and libraries must be of one glibc".format(what, versions["libc6"], versions["libc6-dev"]))
+                found.setdefault("{}_{}".format(entry["name"], entry["arch"]), entry)
+    return found
+
 def _glibc_impl(module_ctx):
     runtimes = collect_runtimes(module_ctx.modules, lambda label: json.decode(module_ctx.read(label)))
     hub = {}
@@ -173,20 +287,43 @@ def _glibc_impl(module_ctx):
         hub[key] = repo
     _hub(name = "glibc_runtimes", runtimes = hub)
 
+    sysroots = {}
+    gcc_versions = {}
+    for key, entry in _sysroots(module_ctx).items():
+        dev = [d["package"] for d in entry["debs"] if d["package"].startswith("libstdc++-") and d["package"].endswith("-dev")]
+        gcc_versions[key] = dev[0].removeprefix("libstdc++-").removesuffix("-dev") if dev else ""
+        repo = "glibc_sysroot_" + key
+        glibc_deb_runtime(
+            name = repo,
+            kind = "sysroot",
+            runtime_name = entry["name"],
+            arch = entry["arch"],
+            deb_order = [d["filename"] for d in entry["debs"]],
+            deb_urls = {d["filename"]: d["urls"] for d in entry["debs"]},
+            deb_sha256 = {d["filename"]: d["sha256"] for d in entry["debs"]},
+            strip = SYSROOT_STRIP,
+        )
+        sysroots[key] = repo
+    if sysroots:
+        _sysroot_hub(name = "glibc_sysroots", sysroots = sysroots, gcc_versions = gcc_versions)
+
     # Reproducible (no lock-file entry needed) when every .deb is pinned by
     # sha256; `bazel mod tidy` keeps the root module's use_repo to the hub.
     pinned = all([d.sha256 for r in runtimes.values() for d in r.debs])
     root_dev = [module_ctx.is_dev_dependency(t) for m in module_ctx.modules if m.is_root for t in m.tags.runtime + m.tags.deb + m.tags.lock]
     dev = bool(root_dev) and all(root_dev)
+    root_sysroot_tags = [t for m in module_ctx.modules if m.is_root for t in m.tags.sysroot]
+    sysroot_dev = [module_ctx.is_dev_dependency(t) for t in root_sysroot_tags]
+    sysroot_hub = ["glibc_sysroots"] if root_sysroot_tags and sysroots else []
     return module_ctx.extension_metadata(
         reproducible = pinned,
-        root_module_direct_deps = [] if dev else ["glibc_runtimes"],
-        root_module_direct_dev_deps = ["glibc_runtimes"] if dev else [],
+        root_module_direct_deps = ([] if dev else ["glibc_runtimes"]) + ([] if all(sysroot_dev) else sysroot_hub),
+        root_module_direct_dev_deps = (["glibc_runtimes"] if dev else []) + (sysroot_hub if all(sysroot_dev) else []),
     )
 
 glibc = module_extension(
     implementation = _glibc_impl,
-    tag_classes = {"runtime": _runtime, "deb": _deb, "lock": _lock},
+    tag_classes = {"runtime": _runtime, "deb": _deb, "lock": _lock, "sysroot": _sysroot},
     doc = """glibc runtimes from pinned Ubuntu (or Debian) .debs.
 
 Creates `@glibc_runtimes` with one target per runtime, `<name>_<arch>`, and a
