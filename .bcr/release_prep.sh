@@ -17,8 +17,9 @@
 #   rules_actiond-TAG.tar.gz      MODULE.bazel's version set to X.Y.Z, and
 #                                 rules/private/actiond_tool_versions.json
 #                                 naming the two binaries below by sha256
-#   actiond-tool-linux-x86_64     static, so they start on any glibc
-#   actiond-tool-linux-aarch64
+#   actiond-tool-linux-x86_64     linked against the glibc 2.31 sysroot:
+#                                 it starts on glibc 2.31 and later
+#   actiond-tool-linux-aarch64    static, so it starts on any glibc
 set -euo pipefail
 tag=${1:?usage: release_prep.sh TAG [CHANGES_FILE]}
 version=${tag#v}

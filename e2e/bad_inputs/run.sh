@@ -78,6 +78,27 @@ case_ version_mismatch glibc2.35_x86_64 "libc6_8.1-1_amd64.deb is libc6 8.1-1, b
   'glibc.deb(runtime = "glibc2.35", arch = "x86_64", file = "//debs:libc6_8.1-1_amd64.deb")'
 case_ bad_name glibc2.35_x86_64 "libc \"libc-2.35\" must start with 'glibc'" 'glibc.runtime(name = "libc-2.35", arch = "x86_64")'
 
+# Sysroots: a lock whose .debs lack libc6-dev, and one whose libc6 and
+# libc6-dev are of two glibc versions, fail when the extension reads them.
+sysroot_lock() { # PACKAGE=VERSION...
+  local debs=() sha
+  sha=$(printf 'a%.0s' {1..64})
+  for p in "$@"; do
+    debs+=("{\"package\": \"${p%%=*}\", \"version\": \"${p#*=}\", \"filename\": \"${p%%=*}.deb\", \"size\": 1, \"sha256\": \"${sha}\", \"urls\": [\"https://example.invalid/${p%%=*}.deb\"]}")
+  done
+  local IFS=,
+  printf '{"runtimes": [{"name": "glibc2.31", "arch": "x86_64", "debs": [%s]}]}\n' "${debs[*]}" >"${work}/sysroot.lock.json"
+}
+sysroot_lock libc6=2.31-0ubuntu9 linux-libc-dev=5.4.0-26.30
+case_ sysroot_without_libc6_dev glibc8.1_x86_64 \
+  "glibc.sysroot @@//:sysroot.lock.json: glibc2.31 x86_64: its .debs lack libc6-dev" \
+  "${runtime}" "$(deb libc6_8.1-1_amd64.deb)" 'glibc.sysroot(file = "//:sysroot.lock.json")'
+sysroot_lock libc6=2.31-0ubuntu9 libc6-dev=2.35-0ubuntu3
+case_ sysroot_two_glibcs glibc8.1_x86_64 \
+  "libc6 is 2.31-0ubuntu9 but libc6-dev is 2.35-0ubuntu3: headers and libraries must be of one glibc" \
+  "${runtime}" "$(deb libc6_8.1-1_amd64.deb)" 'glibc.sysroot(file = "//:sysroot.lock.json")'
+rm -f "${work}/sysroot.lock.json"
+
 # Each escape form, as a companion .deb of a good runtime: refused, and no
 # file named ${escape} anywhere: the output base, bazelw's root (its /tmp and
 # home), this machine's /tmp and home.

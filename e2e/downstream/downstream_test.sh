@@ -4,9 +4,10 @@
 # packages file are valid against rules_actiond's JSON Schemas (actiond's
 # for the manifest), the data image our files,
 # the zstd file compresses the input, and the standalone executor extracts
-# its embedded image byte for byte.
+# its embedded image byte for byte; built for the platform of the glibc 2.31
+# sysroot, it needs no newer glibc.
 set -euo pipefail
-runtimes=$1 data=$2 executor=$3 zst=$4 input=$5 manifest_schema=$6 packages_schema=$7
+runtimes=$1 data=$2 executor=$3 zst=$4 input=$5 executor_bin=$6 manifest_schema=$7 packages_schema=$8
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 listing=$(unsquashfs -lls "${runtimes}")
@@ -31,6 +32,11 @@ grep -q "squashfs-root/data/input.txt.zst$" <<<"${listing}" || fail "${data} lac
 
 [[ "$(head -c 4 "${zst}" | od -An -tx1 | tr -d ' ')" == 28b52ffd ]] || fail "${zst} is not zstd"
 [[ $(stat -L -c %s "${zst}") -lt $(( $(stat -L -c %s "${input}") / 2 )) ]] || fail "${zst} is not compressed"
+
+highest=$(objdump -T "${executor_bin}" | grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -n1)
+echo "the executor needs glibc ${highest}"
+[[ -n "${highest}" && "$(printf '%s\n2.31\n' "${highest}" | sort -V | tail -n1)" == 2.31 ]] \
+  || fail "the executor needs glibc ${highest:-?}, newer than the sysroot's 2.31"
 
 root=${TEST_TMPDIR}/root
 out=$("${executor}" "${root}")

@@ -3,7 +3,7 @@
 # toolchain, and no Rust of ours compiles.
 #
 # 1. .bcr/release_prep.sh makes a release of HEAD into a scratch directory:
-#    the source archive and the static binaries, served over file://.
+#    the source archive and the prebuilt binaries, served over file://.
 # 2. A scratch downstream workspace (archive_override on that archive) builds
 #    a runtimes image and a standalone_binary of a cc_binary. The execution
 #    log must show no Rustc action, and the standalone binary must run.

@@ -2,7 +2,8 @@
 # The validation actions fire: each broken artifact of
 # //rules/tests/validations fails `bazel build` with its check's message,
 # naming the artifact and the offending entry, and builds with
-# --norun_validations, which skips the checks.
+# --norun_validations, which skips the checks. And a binary that calls a
+# glibc 2.34 function fails to link for glibc 2.31, naming both.
 #
 # Usage: e2e/validations/run.sh   (from anywhere; uses this workspace)
 set -uo pipefail
@@ -51,6 +52,21 @@ case_ standalone_tampered \
   "tampered: each section holds its payload: runtimes has sha256"
 case_ initramfs_wrong_arch \
   "initramfs_wrong_arch.cpio.zst: init is a static executable of the VM's arch: init is an ELF for Aarch64, the VM is x86_64"
+
+# Linked against the glibc 2.31 sysroot (the default platform), closefrom
+# is missing, and the toolchain says which glibc it linked against.
+if out=$(./bazelw build //rules/tests/sysroot:needs_closefrom 2>&1); then
+  echo "FAIL needs_closefrom: linked against glibc 2.31"
+  failed=$((failed + 1))
+elif want="rules_actiond: closefrom is undefined in glibc 2.31, the glibc of the sysroot glibc2.31_x86_64" \
+  && grep -qF -- "${want}" <<<"${out}"; then
+  echo "ok   needs_closefrom: $(grep -m1 -F -- "${want}" <<<"${out}" | cut -c1-240)"
+  passed=$((passed + 1))
+else
+  echo "FAIL needs_closefrom: no '${want}' in:"
+  grep -E 'ERROR|undefined|rules_actiond' <<<"${out}" | tail -n 5
+  failed=$((failed + 1))
+fi
 
 echo "validations: ${passed} checks fire as expected, ${failed} not"
 [[ ${failed} -eq 0 ]]
