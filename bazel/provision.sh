@@ -46,8 +46,12 @@ packages=(
   qemu-system-arm
 )
 foreign_arches=(arm64)
+# Debian bullseye (glibc 2.31), from the same mirror as sid, for the arm64
+# sysroot and test runtime (Ubuntu ports is unreachable here). Pinned below
+# sid, so nothing else comes from it.
+extra_suites=(bullseye)
 
-stamp_content="bazel=${version} packages=${packages[*]} foreign=${foreign_arches[*]}"
+stamp_content="bazel=${version} packages=${packages[*]} foreign=${foreign_arches[*]} suites=${extra_suites[*]}"
 stamp="${root}/.rules_actiond-provisioned"
 
 die() { echo "bazelw: $*" >&2; exit 1; }
@@ -96,6 +100,11 @@ in_root() {
       DEBIAN_FRONTEND=noninteractive "$@"
   ' in_root "${work}" "$@"
 }
+
+for suite in "${extra_suites[@]}"; do
+  sed -n "s/ sid / ${suite} /p" "${work}/etc/apt/sources.list" >"${work}/etc/apt/sources.list.d/rules-actiond-${suite}.list"
+  printf 'Package: *\nPin: release n=%s\nPin-Priority: 100\n' "${suite}" >"${work}/etc/apt/preferences.d/rules-actiond-${suite}"
+done
 
 echo "bazelw: installing ${packages[*]} into the root" >&2
 for a in "${foreign_arches[@]}"; do in_root dpkg --add-architecture "${a}"; done

@@ -11,6 +11,39 @@ load(":actiond_tool_toolchain.bzl", "ACTIOND_TOOL_TOOLCHAIN_TYPE", "actiond_tool
 
 _COMPRESSIONS = ["xz", "zst", "gz"]
 
+def download_deb(rctx, urls, output, sha256):
+    """Downloads a .deb, verified by `sha256`, from its first working URL.
+
+    A URL `apt:<package>:<arch>=<version>` has this machine's `apt-get
+    download` fetch it (for .debs of a suite that apt reaches and whose
+    archive we do not name); the others go through Bazel's downloader.
+
+    Args:
+      rctx: a repository_ctx.
+      urls: the mirrors, in order.
+      output: the path to write.
+      sha256: the .deb's sha256.
+    """
+    if not urls[0].startswith("apt:"):
+        rctx.download(url = urls, output = output, sha256 = sha256, canonical_id = sha256)
+        return
+    spec = urls[0].removeprefix("apt:")
+    apt = rctx.which("apt-get")
+    if not apt:
+        fail("{}: apt-get is needed to fetch it (a Debian-based machine)".format(urls[0]))
+    scratch = "_apt_" + sha256
+    rctx.file(scratch + "/.keep", "")
+    result = rctx.execute([apt, "download", spec], working_directory = scratch)
+    found = [p for p in rctx.path(scratch).readdir() if p.basename.endswith(".deb")]
+    if result.return_code != 0 or len(found) != 1:
+        fail("{}: `apt-get download {}` failed; does apt have that suite in its lists?\n{}".format(urls[0], spec, result.stderr))
+
+    # apt writes an epoch's ':' as "%3a", which a file:// URL would decode.
+    fetched = scratch + "/fetched.deb"
+    rctx.symlink(found[0], fetched)
+    rctx.download(url = "file://" + str(rctx.path(fetched)), output = output, sha256 = sha256)
+    rctx.delete(scratch)
+
 def check_deb(rctx, deb, filename):
     """Checks that a file is a .deb: an ar archive with a data.tar of a known compression.
 

@@ -1,6 +1,6 @@
 """The `glibc_deb_runtime` repository rule: a glibc runtime from pinned .debs."""
 
-load(":deb.bzl", "check_deb")
+load(":deb.bzl", "check_deb", "download_deb")
 
 ARCHES = {
     "aarch64": struct(triplet = "aarch64-linux-gnu", deb_arch = "arm64"),
@@ -95,7 +95,7 @@ def _glibc_deb_runtime_impl(rctx):
             origin = str(local[filename])
         else:
             sha256 = rctx.attr.deb_sha256[filename]
-            rctx.download(url = rctx.attr.deb_urls[filename], output = path, sha256 = sha256, canonical_id = sha256)
+            download_deb(rctx, rctx.attr.deb_urls[filename], path, sha256)
             origin = rctx.attr.deb_urls[filename][0]
         debs.append(struct(path = rctx.path(path), filename = filename, source = origin))
     err = build_runtime(rctx, rctx.attr.runtime_name, rctx.attr.arch, debs, rctx.attr.strip, rctx.attr.kind)

@@ -4,7 +4,8 @@
 //! A [`Request`] names, per runtime, an index file, the packages and URL
 //! templates; [`lock`] resolves it into a [`Lock`], which the `glibc` module
 //! extension reads instead of hand-written pins. URL templates may use
-//! `{filename}` (the index's path below the archive root) and `{basename}`.
+//! `{filename}` (the index's path below the archive root) and `{basename}`;
+//! `apt:{package}:<arch>={version}` has the machine's apt fetch the .deb.
 
 use deb_index::Index;
 use runtime_manifest::Arch;
@@ -28,7 +29,8 @@ pub struct RuntimeRequest {
     pub index: PathBuf,
     /// Package names, unpacked in this order; the first is normally libc6.
     pub packages: Vec<String>,
-    /// URL templates with `{filename}` or `{basename}`, mirrors in order.
+    /// URL templates with `{filename}`, `{basename}`, or `{package}` and
+    /// `{version}` (for `apt:{package}:arm64={version}`), mirrors in order.
     pub urls: Vec<String>,
 }
 
@@ -102,9 +104,12 @@ pub fn lock(request: &Request, base: &Path, request_path: &Path) -> Result<Lock,
             )));
         }
         for url in &rt.urls {
-            if !url.contains("{filename}") && !url.contains("{basename}") {
+            let names_the_file = url.contains("{filename}")
+                || url.contains("{basename}")
+                || (url.contains("{package}") && url.contains("{version}"));
+            if !names_the_file {
                 return Err(err(format!(
-                    "url template {url:?} has neither {{filename}} nor {{basename}}"
+                    "url template {url:?} has neither {{filename}} nor {{basename}} nor {{package}} and {{version}}"
                 )));
             }
         }
@@ -126,6 +131,8 @@ pub fn lock(request: &Request, base: &Path, request_path: &Path) -> Result<Lock,
                 .map(|t| {
                     t.replace("{filename}", &pkg.filename)
                         .replace("{basename}", pkg.basename())
+                        .replace("{package}", &pkg.name)
+                        .replace("{version}", &pkg.version)
                 })
                 .collect();
             debs.push(LockedDeb {
@@ -186,6 +193,7 @@ mod tests {
                 urls: vec![
                     "https://mirror.example/ubuntu/{filename}".into(),
                     "https://files.example/{basename}".into(),
+                    "apt:{package}:amd64={version}".into(),
                 ],
             }],
         };
@@ -204,7 +212,8 @@ mod tests {
             deb.urls,
             [
                 "https://mirror.example/ubuntu/pool/main/g/glibc/libc6_2.35-0ubuntu3_amd64.deb",
-                "https://files.example/libc6_2.35-0ubuntu3_amd64.deb"
+                "https://files.example/libc6_2.35-0ubuntu3_amd64.deb",
+                "apt:libc6:amd64=2.35-0ubuntu3"
             ]
         );
         let again: Lock = serde_json::from_str(&lock.to_json()).unwrap();
@@ -231,7 +240,7 @@ mod tests {
         assert!(lock(&request, dir.path(), Path::new("r"))
             .unwrap_err()
             .to_string()
-            .contains("neither {filename}"));
+            .contains("neither {filename} nor {basename} nor {package} and {version}"));
         let (dir, mut request) = setup();
         request.runtimes.push(request.runtimes[0].clone());
         assert!(lock(&request, dir.path(), Path::new("r"))
