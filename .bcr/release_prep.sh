@@ -17,9 +17,8 @@
 #   rules_actiond-TAG.tar.gz      MODULE.bazel's version set to X.Y.Z, and
 #                                 rules/private/actiond_tool_versions.json
 #                                 naming the two binaries below by sha256
-#   actiond-tool-linux-x86_64     linked against the glibc 2.31 sysroot:
-#                                 it starts on glibc 2.31 and later
-#   actiond-tool-linux-aarch64    static, so it starts on any glibc
+#   actiond-tool-linux-x86_64     both linked against a glibc 2.31 sysroot:
+#   actiond-tool-linux-aarch64    they start on glibc 2.31 and later
 set -euo pipefail
 tag=${1:?usage: release_prep.sh TAG [CHANGES_FILE]}
 version=${tag#v}

@@ -158,9 +158,11 @@ toolchain(
         "@platforms//cpu:x86_64",
         "@platforms//os:linux",
     ],
+    # Not for a platform of a glibc sysroot: that platform's toolchain links.
     target_compatible_with = [
         "@platforms//cpu:aarch64",
         "@platforms//os:linux",
+        "{machine_glibc}",
     ],
     toolchain = ":cc_aarch64",
     toolchain_type = "@bazel_tools//tools/cpp:toolchain_type",
@@ -195,6 +197,7 @@ def _host_rust_repository_impl(rctx):
     tool_paths["llvm-cov"] = "None"
     tool_paths["llvm-profdata"] = "None"
     build += _CC_AARCH64.format(
+        machine_glibc = str(Label("//platforms/glibc:machine")),
         include_dirs = repr(gcc_include_dirs(rctx, tool_paths["gcc"], "host_rust")),
         tool_paths = repr(tool_paths),
     )

@@ -232,7 +232,7 @@ def _sysroot_hub_impl(rctx):
             name = repr(key + "_toolchain"),
             arch = repr(arch),
             wrapper = repr(wrapper),
-            include_dirs = repr([d for d in gcc_include_dirs(rctx, prefix + "gcc", "glibc_sysroots") if "/gcc/" in d]),
+            include_dirs = repr([d for d in gcc_include_dirs(rctx, prefix + "gcc", "glibc_sysroots") if "/lib/gcc" in d]),
             gcc_version = repr(rctx.attr.gcc_versions[key]),
             version = repr(version),
             sysroot = repr(":" + key),

@@ -21,12 +21,14 @@ for arg in "$@"; do
   fi
   readelf -lW "${binary}" | grep -q 'Requesting program interpreter' \
     || fail "${binary} is not dynamically linked, so objdump -T cannot show the glibc it needs"
-  versions=$(objdump -T "${binary}" | grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/GLIBC_//' | sort -uV)
+  objdump=objdump
+  if readelf -h "${binary}" | grep -q 'Machine: *AArch64'; then objdump=aarch64-linux-gnu-objdump; fi
+  versions=$("${objdump}" -T "${binary}" | grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/GLIBC_//' | sort -uV)
   [[ -n "${versions}" ]] || fail "${binary}: no GLIBC_ symbol versions at all"
   highest=$(tail -n1 <<<"${versions}")
   echo "${binary}: needs glibc ${highest}"
   if newer "${highest}" "${max}"; then
-    objdump -T "${binary}" | grep "GLIBC_${highest}" >&2
+    "${objdump}" -T "${binary}" | grep "GLIBC_${highest}" >&2
     fail "${binary} needs glibc ${highest}, newer than ${max}"
   fi
 done
