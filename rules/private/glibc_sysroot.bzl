@@ -139,6 +139,13 @@ def _sysroot_cc_toolchain_config_impl(ctx):
                 _flags(_LINK, ["-Wl,--gc-sections"], ["opt"]),
             ],
         ),
+        # After the objects (Bazel puts the toolchain's own features after
+        # its legacy libraries_to_link): only what they need.
+        feature(
+            name = "default_link_libs",
+            enabled = True,
+            flag_sets = [_flags(_LINK, ["-Wl,--push-state,-as-needed", "-lstdc++", "-Wl,--pop-state"])],
+        ),
     ]
     return cc_common.create_cc_toolchain_config_info(
         ctx = ctx,
