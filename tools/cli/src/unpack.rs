@@ -9,9 +9,10 @@ use runtime_manifest::Arch;
 use sqfs_pack::tree::{Node, Tree};
 use std::path::PathBuf;
 
+/// What a tree of .debs is: its glibc, arch, and what is left out.
 #[derive(clap::Args)]
-pub(crate) struct DeriveArgs {
-    /// The runtime's name, glibc<major>.<minor>; libc6 must be that version.
+pub(crate) struct GlibcTreeArgs {
+    /// The glibc, glibc<major>.<minor>; libc6 must be that version.
     #[arg(long)]
     name: String,
     #[arg(long)]
@@ -19,6 +20,12 @@ pub(crate) struct DeriveArgs {
     /// A path pattern removed from the tree (`*` matches one component).
     #[arg(long = "strip", value_name = "PATTERN")]
     strip: Vec<String>,
+}
+
+#[derive(clap::Args)]
+pub(crate) struct DeriveArgs {
+    #[command(flatten)]
+    tree: GlibcTreeArgs,
     /// Write runtime_manifest.json here.
     #[arg(long)]
     manifest: PathBuf,
@@ -59,10 +66,10 @@ pub(crate) fn derive(args: DeriveArgs) -> Result<()> {
         })
         .collect();
     let runtime = runtime_derive::derive(
-        &args.name,
-        args.arch,
+        &args.tree.name,
+        args.tree.arch,
         &debs,
-        &args.strip,
+        &args.tree.strip,
         decompress::DEFAULT_LIMIT,
     )?;
     if let Some(root) = &args.root {
@@ -90,14 +97,8 @@ pub(crate) fn derive(args: DeriveArgs) -> Result<()> {
 
 #[derive(clap::Args)]
 pub(crate) struct SysrootArgs {
-    /// The sysroot's glibc, glibc<major>.<minor>; libc6 must be that version.
-    #[arg(long)]
-    name: String,
-    #[arg(long)]
-    arch: Arch,
-    /// A path pattern removed from the tree (`*` matches one component).
-    #[arg(long = "strip", value_name = "PATTERN")]
-    strip: Vec<String>,
+    #[command(flatten)]
+    tree: GlibcTreeArgs,
     /// The directory to write it into: missing, or empty.
     #[arg(long)]
     out: PathBuf,
@@ -108,10 +109,10 @@ pub(crate) struct SysrootArgs {
 
 pub(crate) fn sysroot(args: SysrootArgs) -> Result<()> {
     let sysroot = glibc_sysroot::derive(
-        &args.name,
-        args.arch,
+        &args.tree.name,
+        args.tree.arch,
         &args.debs,
-        &args.strip,
+        &args.tree.strip,
         decompress::DEFAULT_LIMIT,
     )?;
     glibc_sysroot::write(&sysroot, &args.out)?;

@@ -15,7 +15,6 @@
 //! programs that fail at run time.
 
 use runtime_manifest::Arch;
-use sqfs_pack::deb::{read_control, read_deb};
 use sqfs_pack::tree::{Content, Node, Tree};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -68,22 +67,8 @@ pub fn derive(
     let Some((major, minor)) = runtime_manifest::glibc_version(name) else {
         return Err(fail("the name must be glibc<major>.<minor>".into()));
     };
-    let mut tree = Tree::default();
-    let mut versions: Vec<(String, String, String)> = Vec::new();
-    for path in debs {
-        let fields = read_control(path)?;
-        let field = |key: &str| {
-            fields.get(key).cloned().ok_or_else(|| {
-                fail(format!(
-                    "{} has no {key} field in its control file",
-                    path.display()
-                ))
-            })
-        };
-        versions.push((field("Package")?, field("Version")?, file_name(path)));
-        read_deb(path, "", strip, limit)?.add_to(&mut tree)?;
-    }
-    let find = |package: &str| versions.iter().find(|(p, _, _)| p == package);
+    let (mut tree, versions) = runtime_derive::read_debs(debs, strip, limit, |_| Ok(()))?;
+    let find = |package: &str| versions.iter().find(|d| d.package == package);
     let (Some(libc), Some(dev)) = (find("libc6"), find("libc6-dev")) else {
         let missing: Vec<&str> = ["libc6", "libc6-dev"]
             .into_iter()
@@ -94,31 +79,25 @@ pub fn derive(
             missing.join(" and ")
         )));
     };
-    if libc.1 != dev.1 {
+    if libc.version != dev.version {
         return Err(fail(format!(
             "libc6 is {} ({}) but libc6-dev is {} ({}): headers and libraries must be of one glibc",
-            libc.1, libc.2, dev.1, dev.2
+            libc.version, libc.filename, dev.version, dev.filename
         )));
     }
-    if !libc.1.starts_with(&format!("{major}.{minor}-")) {
+    if !libc.version.starts_with(&format!("{major}.{minor}-")) {
         return Err(fail(format!(
             "libc6 is {} ({}), not glibc {major}.{minor}",
-            libc.1, libc.2
+            libc.version, libc.filename
         )));
     }
     let dropped = fix_symlinks(&mut tree);
     fix_ld_scripts(&mut tree).map_err(|e| fail(e.to_string()))?;
     Ok(Sysroot {
         tree,
-        libc_version: libc.1.clone(),
+        libc_version: libc.version.clone(),
         dropped,
     })
-}
-
-fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string())
 }
 
 /// Makes every absolute symlink relative to its own directory, and drops

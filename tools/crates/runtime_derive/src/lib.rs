@@ -73,35 +73,23 @@ pub fn derive(
     let Some((major, minor)) = runtime_manifest::glibc_version(name) else {
         return Err(fail("the name must be glibc<major>.<minor>".into()));
     };
-    let mut tree = Tree::default();
-    let mut packages = Vec::new();
-    for deb in debs {
-        let path = &deb.path;
-        let shown = path.display().to_string();
-        let filename = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| shown.clone());
-        let fields = read_control(path)?;
-        let field = |key: &str| {
-            fields.get(key).cloned().ok_or_else(|| Error::Package {
-                deb: shown.clone(),
-                message: format!("has no {key} field in its control file"),
-            })
-        };
-        let (package, version) = (field("Package")?, field("Version")?);
-        if package == "libc6" && !version.starts_with(&format!("{major}.{minor}-")) {
+    let paths: Vec<PathBuf> = debs.iter().map(|d| d.path.clone()).collect();
+    let (mut tree, read) = read_debs(&paths, strip, limit, |deb| {
+        if deb.package == "libc6" && !deb.version.starts_with(&format!("{major}.{minor}-")) {
             return Err(Error::Package {
-                deb: filename,
-                message: format!("is libc6 {version}, but the runtime is named {name}"),
+                deb: deb.filename.clone(),
+                message: format!("is libc6 {}, but the runtime is named {name}", deb.version),
             });
         }
-        read_deb(path, "", strip, limit)?.add_to(&mut tree)?;
+        Ok(())
+    })?;
+    let mut packages = Vec::new();
+    for (deb, info) in debs.iter().zip(read) {
         packages.push(Package {
-            package,
-            version,
-            filename,
-            sha256: sha256_file(path)?,
+            package: info.package,
+            version: info.version,
+            filename: info.filename,
+            sha256: sha256_file(&deb.path)?,
             source: deb.source.clone(),
         });
     }
@@ -157,6 +145,49 @@ pub fn derive(
         additions,
         tree,
     })
+}
+
+/// A .deb's control fields that say what it is.
+#[derive(Clone, Debug)]
+pub struct DebInfo {
+    pub package: String,
+    pub version: String,
+    pub filename: String,
+}
+
+/// Reads the .debs at `paths` in order into one tree, minus `strip`, each
+/// data.tar expanding to at most `limit` bytes. `check` sees each .deb's
+/// control fields before its data is read.
+pub fn read_debs(
+    paths: &[PathBuf],
+    strip: &[String],
+    limit: u64,
+    mut check: impl FnMut(&DebInfo) -> Result<(), Error>,
+) -> Result<(Tree, Vec<DebInfo>), Error> {
+    let mut tree = Tree::default();
+    let mut infos = Vec::new();
+    for path in paths {
+        let shown = path.display().to_string();
+        let fields = read_control(path)?;
+        let field = |key: &str| {
+            fields.get(key).cloned().ok_or_else(|| Error::Package {
+                deb: shown.clone(),
+                message: format!("has no {key} field in its control file"),
+            })
+        };
+        let info = DebInfo {
+            package: field("Package")?,
+            version: field("Version")?,
+            filename: path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or(shown.clone()),
+        };
+        check(&info)?;
+        read_deb(path, "", strip, limit)?.add_to(&mut tree)?;
+        infos.push(info);
+    }
+    Ok((tree, infos))
 }
 
 fn is_dir(tree: &Tree, path: &str) -> bool {
