@@ -85,7 +85,8 @@ def glibc_lock(name, lock, runtimes, **kwargs):
       lock: the lock file (JSON), in this package.
       runtimes: dicts with `name`, `arch`, `index` (the label of a Packages
         index, plain or compressed), `packages` (unpacked in order) and `urls`
-        (templates with `{filename}`, the index's path, or `{basename}`).
+        (templates with `{filename}`, the index's path, or `{basename}`; or
+        `apt:{package}:<arch>={version}`, fetched by the machine's apt).
       **kwargs: common attributes (tags, visibility) for both targets.
     """
     runtimes = [dict(rt, index = str(native.package_relative_label(rt["index"]))) for rt in runtimes]
