@@ -343,14 +343,7 @@ impl Listing<'_> {
             let through_mounts = |view: &str| {
                 manifest
                     .resolve(view, &dir, |rel| {
-                        let at = format!("{dir}/{rel}");
-                        match self.entries.get(&at).map(|e| &e.kind) {
-                            None => Err(runtime_manifest::Error::Invalid(format!(
-                                "{at} does not exist"
-                            ))),
-                            Some(Kind::Symlink(target)) => Ok(Some(target.into())),
-                            Some(_) => Ok(None),
-                        }
+                        lookup(&self.entries, &format!("{dir}/{rel}"))
                     })
                     .map(|rel| format!("{dir}/{rel}"))
                     .map_err(|e| e.to_string())
@@ -488,19 +481,27 @@ fn resolve(
     path: &str,
 ) -> Result<String, String> {
     let resolved = runtime_manifest::resolve_with(path, &root, |rel| {
-        let at = format!("{root}/{}", rel.display());
-        match entries.get(&at).map(|e| &e.kind) {
-            None => Err(runtime_manifest::Error::Invalid(format!(
-                "{at} does not exist"
-            ))),
-            Some(Kind::Symlink(target)) => Ok(Some(target.into())),
-            Some(_) => Ok(None),
-        }
+        lookup(entries, &format!("{root}/{}", rel.display()))
     })
     .map_err(|e| e.to_string())?;
     Ok(format!("{root}/{}", resolved.display())
         .trim_end_matches('/')
         .to_owned())
+}
+
+/// What resolution asks of the image path `at`: its symlink target, `None`
+/// for anything else, an error when it is missing.
+fn lookup(
+    entries: &BTreeMap<String, Entry<'_>>,
+    at: &str,
+) -> Result<Option<std::path::PathBuf>, runtime_manifest::Error> {
+    match entries.get(at).map(|e| &e.kind) {
+        None => Err(runtime_manifest::Error::Invalid(format!(
+            "{at} does not exist"
+        ))),
+        Some(Kind::Symlink(target)) => Ok(Some(target.into())),
+        Some(_) => Ok(None),
+    }
 }
 
 #[cfg(test)]

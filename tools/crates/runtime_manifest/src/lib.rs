@@ -513,18 +513,7 @@ impl RuntimeManifest {
             if let Some(problem) = source_problem(rel) {
                 return Err(invalid(format!("{rel}: {problem}")));
             }
-            let on_disk = dir.join(rel);
-            let meta = std::fs::symlink_metadata(&on_disk)
-                .map_err(|_| invalid(format!("{path:?}: {} does not exist", on_disk.display())))?;
-            if !meta.file_type().is_symlink() {
-                return Ok(None);
-            }
-            std::fs::read_link(&on_disk)
-                .map(Some)
-                .map_err(|source| Error::Io {
-                    path: on_disk.clone(),
-                    source,
-                })
+            lookup_on_disk(path, &dir.join(rel))
         })?;
         Ok(dir.join(rel))
     }
@@ -570,22 +559,27 @@ impl RuntimeManifest {
 /// The result never leaves `root`. Fails on a missing component or a loop.
 pub fn resolve_in_root(root: &Path, path: &str) -> Result<PathBuf, Error> {
     let resolved = resolve_with(path, &root.display(), |rel| {
-        let candidate = root.join(rel);
-        let meta = std::fs::symlink_metadata(&candidate)
-            .map_err(|_| invalid(format!("{path:?}: {} does not exist", candidate.display())))?;
-        if !meta.file_type().is_symlink() {
-            return Ok(None);
-        }
-        std::fs::read_link(&candidate)
-            .map(Some)
-            .map_err(|source| Error::Io {
-                path: candidate.clone(),
-                source,
-            })
+        lookup_on_disk(path, &root.join(rel))
     })?;
     Ok(std::iter::once(root.as_os_str())
         .chain(resolved.iter())
         .collect())
+}
+
+/// What resolving `path` asks of the file `on_disk`: its symlink target,
+/// `None` for anything else, an error when it is missing.
+fn lookup_on_disk(path: &str, on_disk: &Path) -> Result<Option<PathBuf>, Error> {
+    let meta = std::fs::symlink_metadata(on_disk)
+        .map_err(|_| invalid(format!("{path:?}: {} does not exist", on_disk.display())))?;
+    if !meta.file_type().is_symlink() {
+        return Ok(None);
+    }
+    std::fs::read_link(on_disk)
+        .map(Some)
+        .map_err(|source| Error::Io {
+            path: on_disk.to_owned(),
+            source,
+        })
 }
 
 /// Resolves `path` in any tree as if its top were `/`, and returns the
