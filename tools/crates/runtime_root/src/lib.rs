@@ -29,7 +29,7 @@
 //! mounted on the host.
 
 use runtime_manifest::{Arch, RuntimeManifest};
-use std::ffi::{CString, OsString};
+use std::ffi::{CString, OsStr, OsString};
 use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::CommandExt as _;
@@ -541,31 +541,42 @@ pub fn host_arch() -> Option<Arch> {
         .find(|a| a.as_str() == std::env::consts::ARCH)
 }
 
-/// Runs `command` inside the runtime, and returns its exit status. Call
-/// [`enter_private_mount_namespace`] first.
-pub fn run(options: &Options, command: &[OsString]) -> Result<ExitStatus> {
-    let (program, args) = command.split_first().context("no command to run")?;
-    let native = host_arch() == Some(options.arch);
-    if !native && options.qemu.is_none() {
-        bail!(
-            "{} is {} and this machine is {}: pass --qemu (e.g. qemu-{})",
-            options.libc,
-            options.arch.as_str(),
-            std::env::consts::ARCH,
-            options.arch.as_str()
-        );
-    }
-    // One tmpfs holds the image's mount point and the root, so unmounting
-    // it takes everything else with it.
-    let scratch = tempfile::Builder::new()
-        .prefix("actiond-runtime.")
-        .tempdir()
-        .context("cannot make a scratch directory")?
-        .keep();
-    let result = (|| {
+/// A runtime's root, assembled on a tmpfs of its own in this mount
+/// namespace, ready to run commands in; it is unmounted when dropped.
+pub struct Root {
+    options: Options,
+    scratch: PathBuf,
+    root: PathBuf,
+}
+
+impl Root {
+    /// Assembles the root that `options` describe. Call
+    /// [`enter_private_mount_namespace`] first.
+    pub fn assemble(options: &Options) -> Result<Self> {
+        if host_arch() != Some(options.arch) && options.qemu.is_none() {
+            bail!(
+                "{} is {} and this machine is {}: pass --qemu (e.g. qemu-{})",
+                options.libc,
+                options.arch.as_str(),
+                std::env::consts::ARCH,
+                options.arch.as_str()
+            );
+        }
+        // One tmpfs holds the image's mount point and the root, so unmounting
+        // it takes everything else with it.
+        let scratch = tempfile::Builder::new()
+            .prefix("actiond-runtime.")
+            .tempdir()
+            .context("cannot make a scratch directory")?
+            .keep();
+        let root = Self {
+            options: options.clone(),
+            root: scratch.join("root"),
+            scratch,
+        };
         mount(
             Some(Path::new("tmpfs")),
-            &scratch,
+            &root.scratch,
             Some("tmpfs"),
             0,
             Some("mode=0755"),
@@ -573,43 +584,68 @@ pub fn run(options: &Options, command: &[OsString]) -> Result<ExitStatus> {
         let image = if options.image.is_dir() {
             options.image.clone()
         } else {
-            let mounted = scratch.join("image");
+            let mounted = root.scratch.join("image");
             std::fs::create_dir(&mounted)
                 .with_context(|| format!("mkdir {}", mounted.display()))?;
             mount_squashfs(&options.image, &mounted)?;
             mounted
         };
-        let root = scratch.join("root");
-        assemble_root(&image, &options.libc, options.arch, &root, &options.binds)?;
-
-        let mut cmd = if native {
-            chrooted_command(&root, program, &options.workdir)?
-        } else {
-            let mut cmd = Command::new(options.qemu.as_ref().expect("checked above"));
-            cmd.arg("-L").arg(&root).arg(program);
-            cmd.current_dir(&options.workdir)
-                .env_clear()
-                .env("PATH", PATH);
-            cmd
-        };
-        cmd.args(args).envs(options.env.iter().map(|(k, v)| (k, v)));
-        cmd.status().with_context(|| {
-            format!(
-                "cannot run {} inside {}/{}",
-                Path::new(program).display(),
-                options.libc,
-                options.arch.as_str()
-            )
-        })
-    })();
-    // SAFETY: plain syscalls; a lazy unmount takes the whole tree.
-    unsafe {
-        if let Ok(c) = cpath(&scratch) {
-            libc::umount2(c.as_ptr(), libc::MNT_DETACH);
-        }
+        assemble_root(
+            &image,
+            &options.libc,
+            options.arch,
+            &root.root,
+            &options.binds,
+        )?;
+        Ok(root)
     }
-    let _ = std::fs::remove_dir(&scratch);
-    result
+
+    /// A command that runs `program` inside the root, in the options'
+    /// working directory and environment: chrooted, or under qemu-user for
+    /// a runtime of another architecture.
+    pub fn command(&self, program: &OsStr) -> Result<Command> {
+        let options = &self.options;
+        let mut cmd = match &options.qemu {
+            Some(qemu) if host_arch() != Some(options.arch) => {
+                let mut cmd = Command::new(qemu);
+                cmd.arg("-L").arg(&self.root).arg(program);
+                cmd.current_dir(&options.workdir)
+                    .env_clear()
+                    .env("PATH", PATH);
+                cmd
+            }
+            _ => chrooted_command(&self.root, program, &options.workdir)?,
+        };
+        cmd.envs(options.env.iter().map(|(k, v)| (k, v)));
+        Ok(cmd)
+    }
+}
+
+impl Drop for Root {
+    fn drop(&mut self) {
+        // SAFETY: plain syscalls; a lazy unmount takes the whole tree.
+        unsafe {
+            if let Ok(c) = cpath(&self.scratch) {
+                libc::umount2(c.as_ptr(), libc::MNT_DETACH);
+            }
+        }
+        let _ = std::fs::remove_dir(&self.scratch);
+    }
+}
+
+/// Runs `command` inside the runtime, and returns its exit status. Call
+/// [`enter_private_mount_namespace`] first.
+pub fn run(options: &Options, command: &[OsString]) -> Result<ExitStatus> {
+    let (program, args) = command.split_first().context("no command to run")?;
+    let root = Root::assemble(options)?;
+    root.command(program)?.args(args).status().with_context(|| {
+        format!(
+            "cannot run {} inside {}/{}",
+            Path::new(program).display(),
+            options.libc,
+            options.arch.as_str()
+        )
+    })
 }
 
 #[cfg(test)]
