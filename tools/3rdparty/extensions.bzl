@@ -14,8 +14,9 @@ def _crates_impl(module_ctx):
     )
     return module_ctx.extension_metadata(
         reproducible = True,
-        root_module_direct_deps = ["crates_cargo_fetch"] + [r.repo for r in direct if not r.is_dev_dep],
-        root_module_direct_dev_deps = [r.repo for r in direct if r.is_dev_dep],
+        # Crates only our tests use are listed too: one use_repo names them all.
+        root_module_direct_deps = ["crates_cargo_fetch"] + [r.repo for r in direct],
+        root_module_direct_dev_deps = [],
     )
 
 crates = module_extension(

@@ -21,9 +21,10 @@ if grep -nE 'https?://|http_archive' "${defs}"; then
   echo "vendor.sh: ${defs} still names a URL or http_archive; update the rewrite above" >&2
   exit 1
 fi
-# Keep MODULE.bazel's use_repo(crates, ...) equal to the direct dependencies.
+# Keep MODULE.bazel's use_repo(crates, ...) equal to the direct dependencies,
+# of crates and of their tests.
 module="${BUILD_WORKSPACE_DIRECTORY}/MODULE.bazel"
-repos=$(sed -n 's/^ *struct(repo *= *"\([^"]*\)", is_dev_dep = False),$/    "\1",/p' "${defs}"; echo '    "crates_cargo_fetch",')
+repos=$(sed -n 's/^ *struct(repo *= *"\([^"]*\)", is_dev_dep = [A-Za-z]*),$/    "\1",/p' "${defs}"; echo '    "crates_cargo_fetch",')
 awk -v repos="${repos}" '
   /^use_repo\($/ { held = $0; next }
   held != "" && /^    crates,$/ { print held; print; print repos; skipping = 1; held = ""; next }

@@ -294,12 +294,24 @@ def aliases(
 ###############################################################################
 
 _NORMAL_DEPENDENCIES = {
+    "tools/runner": {
+        _COMMON_CONDITION: {
+            "anyhow": Label("@crates__anyhow-1.0.104//:anyhow"),
+            "bazel-remote-apis": Label("@crates__bazel-remote-apis-0.30.0//:bazel_remote_apis"),
+            "clap": Label("@crates__clap-4.6.7//:clap"),
+            "libc": Label("@crates__libc-0.2.191//:libc"),
+            "prost": Label("@crates__prost-0.14.6//:prost"),
+            "tempfile": Label("@crates__tempfile-3.27.0//:tempfile"),
+            "tokio": Label("@crates__tokio-1.54.1//:tokio"),
+        },
+    },
     "tools/cli": {
         _COMMON_CONDITION: {
             "anyhow": Label("@crates__anyhow-1.0.104//:anyhow"),
             "clap": Label("@crates__clap-4.6.7//:clap"),
             "serde_json": Label("@crates__serde_json-1.0.154//:serde_json"),
             "sha2": Label("@crates__sha2-0.10.9//:sha2"),
+            "tempfile": Label("@crates__tempfile-3.27.0//:tempfile"),
         },
     },
     "tools/crates/atomic_file": {
@@ -329,6 +341,11 @@ _NORMAL_DEPENDENCIES = {
             "thiserror": Label("@crates__thiserror-2.0.21//:thiserror"),
         },
     },
+    "tools/crates/glibc_sysroot": {
+        _COMMON_CONDITION: {
+            "thiserror": Label("@crates__thiserror-2.0.21//:thiserror"),
+        },
+    },
     "tools/crates/image_check": {
         _COMMON_CONDITION: {
             "backhand": Label("@crates__backhand-0.25.5//:backhand"),
@@ -348,6 +365,24 @@ _NORMAL_DEPENDENCIES = {
     },
     "tools/crates/linux_kernel": {
     },
+    "tools/crates/reapi_cas": {
+        _COMMON_CONDITION: {
+            "bazel-remote-apis": Label("@crates__bazel-remote-apis-0.30.0//:bazel_remote_apis"),
+            "prost": Label("@crates__prost-0.14.6//:prost"),
+            "sha2": Label("@crates__sha2-0.10.9//:sha2"),
+            "thiserror": Label("@crates__thiserror-2.0.21//:thiserror"),
+            "tokio": Label("@crates__tokio-1.54.1//:tokio"),
+            "tokio-stream": Label("@crates__tokio-stream-0.1.19//:tokio_stream"),
+            "tonic": Label("@crates__tonic-0.14.9//:tonic"),
+        },
+    },
+    "tools/crates/runtime_derive": {
+        _COMMON_CONDITION: {
+            "libc": Label("@crates__libc-0.2.191//:libc"),
+            "sha2": Label("@crates__sha2-0.10.9//:sha2"),
+            "thiserror": Label("@crates__thiserror-2.0.21//:thiserror"),
+        },
+    },
     "tools/crates/runtime_lock": {
         _COMMON_CONDITION: {
             "serde": Label("@crates__serde-1.0.229//:serde"),
@@ -364,14 +399,13 @@ _NORMAL_DEPENDENCIES = {
     },
     "tools/crates/runtime_root": {
         _COMMON_CONDITION: {
-            "anyhow": Label("@crates__anyhow-1.0.104//:anyhow"),
             "libc": Label("@crates__libc-0.2.191//:libc"),
             "tempfile": Label("@crates__tempfile-3.27.0//:tempfile"),
+            "thiserror": Label("@crates__thiserror-2.0.21//:thiserror"),
         },
     },
     "tools/crates/sqfs_pack": {
         _COMMON_CONDITION: {
-            "ar": Label("@crates__ar-0.9.0//:ar"),
             "backhand": Label("@crates__backhand-0.25.5//:backhand"),
             "serde": Label("@crates__serde-1.0.229//:serde"),
             "serde_json": Label("@crates__serde_json-1.0.154//:serde_json"),
@@ -385,6 +419,12 @@ _NORMAL_DEPENDENCIES = {
         _COMMON_CONDITION: {
             "anyhow": Label("@crates__anyhow-1.0.104//:anyhow"),
             "sha2": Label("@crates__sha2-0.10.9//:sha2"),
+        },
+    },
+    "tools/crates/test_fixtures": {
+        _COMMON_CONDITION: {
+            "tar": Label("@crates__tar-0.4.46//:tar"),
+            "zstd": Label("@crates__zstd-0.13.4//:zstd"),
         },
     },
     "tools/crates/vm_guest": {
@@ -404,6 +444,10 @@ _NORMAL_DEPENDENCIES = {
 
 
 _NORMAL_ALIASES = {
+    "tools/runner": {
+        _COMMON_CONDITION: {
+        },
+    },
     "tools/cli": {
         _COMMON_CONDITION: {
         },
@@ -424,6 +468,10 @@ _NORMAL_ALIASES = {
         _COMMON_CONDITION: {
         },
     },
+    "tools/crates/glibc_sysroot": {
+        _COMMON_CONDITION: {
+        },
+    },
     "tools/crates/image_check": {
         _COMMON_CONDITION: {
         },
@@ -433,6 +481,14 @@ _NORMAL_ALIASES = {
         },
     },
     "tools/crates/linux_kernel": {
+    },
+    "tools/crates/reapi_cas": {
+        _COMMON_CONDITION: {
+        },
+    },
+    "tools/crates/runtime_derive": {
+        _COMMON_CONDITION: {
+        },
     },
     "tools/crates/runtime_lock": {
         _COMMON_CONDITION: {
@@ -451,6 +507,10 @@ _NORMAL_ALIASES = {
         },
     },
     "tools/crates/stress_action": {
+        _COMMON_CONDITION: {
+        },
+    },
+    "tools/crates/test_fixtures": {
         _COMMON_CONDITION: {
         },
     },
@@ -466,18 +526,27 @@ _NORMAL_ALIASES = {
 
 
 _NORMAL_DEV_DEPENDENCIES = {
+    "tools/runner": {
+    },
     "tools/cli": {
-        _COMMON_CONDITION: {
-            "tempfile": Label("@crates__tempfile-3.27.0//:tempfile"),
-        },
     },
     "tools/crates/atomic_file": {
     },
     "tools/crates/deb_index": {
+        _COMMON_CONDITION: {
+            "zstd": Label("@crates__zstd-0.13.4//:zstd"),
+        },
     },
     "tools/crates/decompress": {
     },
     "tools/crates/embedded_payload": {
+    },
+    "tools/crates/glibc_sysroot": {
+        _COMMON_CONDITION: {
+            "tar": Label("@crates__tar-0.4.46//:tar"),
+            "tempfile": Label("@crates__tempfile-3.27.0//:tempfile"),
+            "zstd": Label("@crates__zstd-0.13.4//:zstd"),
+        },
     },
     "tools/crates/image_check": {
         _COMMON_CONDITION: {
@@ -490,6 +559,17 @@ _NORMAL_DEV_DEPENDENCIES = {
         },
     },
     "tools/crates/linux_kernel": {
+    },
+    "tools/crates/reapi_cas": {
+        _COMMON_CONDITION: {
+            "tempfile": Label("@crates__tempfile-3.27.0//:tempfile"),
+        },
+    },
+    "tools/crates/runtime_derive": {
+        _COMMON_CONDITION: {
+            "tar": Label("@crates__tar-0.4.46//:tar"),
+            "tempfile": Label("@crates__tempfile-3.27.0//:tempfile"),
+        },
     },
     "tools/crates/runtime_lock": {
         _COMMON_CONDITION: {
@@ -505,7 +585,9 @@ _NORMAL_DEV_DEPENDENCIES = {
     },
     "tools/crates/sqfs_pack": {
         _COMMON_CONDITION: {
+            "ar": Label("@crates__ar-0.9.0//:ar"),
             "flate2": Label("@crates__flate2-1.1.11//:flate2"),
+            "libc": Label("@crates__libc-0.2.191//:libc"),
             "tempfile": Label("@crates__tempfile-3.27.0//:tempfile"),
         },
     },
@@ -513,6 +595,8 @@ _NORMAL_DEV_DEPENDENCIES = {
         _COMMON_CONDITION: {
             "tempfile": Label("@crates__tempfile-3.27.0//:tempfile"),
         },
+    },
+    "tools/crates/test_fixtures": {
     },
     "tools/crates/vm_guest": {
     },
@@ -522,17 +606,23 @@ _NORMAL_DEV_DEPENDENCIES = {
 
 
 _NORMAL_DEV_ALIASES = {
+    "tools/runner": {
+    },
     "tools/cli": {
-        _COMMON_CONDITION: {
-        },
     },
     "tools/crates/atomic_file": {
     },
     "tools/crates/deb_index": {
+        _COMMON_CONDITION: {
+        },
     },
     "tools/crates/decompress": {
     },
     "tools/crates/embedded_payload": {
+    },
+    "tools/crates/glibc_sysroot": {
+        _COMMON_CONDITION: {
+        },
     },
     "tools/crates/image_check": {
         _COMMON_CONDITION: {
@@ -543,6 +633,14 @@ _NORMAL_DEV_ALIASES = {
         },
     },
     "tools/crates/linux_kernel": {
+    },
+    "tools/crates/reapi_cas": {
+        _COMMON_CONDITION: {
+        },
+    },
+    "tools/crates/runtime_derive": {
+        _COMMON_CONDITION: {
+        },
     },
     "tools/crates/runtime_lock": {
         _COMMON_CONDITION: {
@@ -561,6 +659,8 @@ _NORMAL_DEV_ALIASES = {
     "tools/crates/stress_action": {
         _COMMON_CONDITION: {
         },
+    },
+    "tools/crates/test_fixtures": {
     },
     "tools/crates/vm_guest": {
     },
@@ -570,6 +670,8 @@ _NORMAL_DEV_ALIASES = {
 
 
 _PROC_MACRO_DEPENDENCIES = {
+    "tools/runner": {
+    },
     "tools/cli": {
     },
     "tools/crates/atomic_file": {
@@ -580,11 +682,17 @@ _PROC_MACRO_DEPENDENCIES = {
     },
     "tools/crates/embedded_payload": {
     },
+    "tools/crates/glibc_sysroot": {
+    },
     "tools/crates/image_check": {
     },
     "tools/crates/initramfs": {
     },
     "tools/crates/linux_kernel": {
+    },
+    "tools/crates/reapi_cas": {
+    },
+    "tools/crates/runtime_derive": {
     },
     "tools/crates/runtime_lock": {
     },
@@ -595,6 +703,8 @@ _PROC_MACRO_DEPENDENCIES = {
     "tools/crates/sqfs_pack": {
     },
     "tools/crates/stress_action": {
+    },
+    "tools/crates/test_fixtures": {
     },
     "tools/crates/vm_guest": {
     },
@@ -604,6 +714,8 @@ _PROC_MACRO_DEPENDENCIES = {
 
 
 _PROC_MACRO_ALIASES = {
+    "tools/runner": {
+    },
     "tools/cli": {
     },
     "tools/crates/atomic_file": {
@@ -614,11 +726,17 @@ _PROC_MACRO_ALIASES = {
     },
     "tools/crates/embedded_payload": {
     },
+    "tools/crates/glibc_sysroot": {
+    },
     "tools/crates/image_check": {
     },
     "tools/crates/initramfs": {
     },
     "tools/crates/linux_kernel": {
+    },
+    "tools/crates/reapi_cas": {
+    },
+    "tools/crates/runtime_derive": {
     },
     "tools/crates/runtime_lock": {
     },
@@ -629,6 +747,8 @@ _PROC_MACRO_ALIASES = {
     "tools/crates/sqfs_pack": {
     },
     "tools/crates/stress_action": {
+    },
+    "tools/crates/test_fixtures": {
     },
     "tools/crates/vm_guest": {
     },
@@ -638,6 +758,8 @@ _PROC_MACRO_ALIASES = {
 
 
 _PROC_MACRO_DEV_DEPENDENCIES = {
+    "tools/runner": {
+    },
     "tools/cli": {
     },
     "tools/crates/atomic_file": {
@@ -648,11 +770,17 @@ _PROC_MACRO_DEV_DEPENDENCIES = {
     },
     "tools/crates/embedded_payload": {
     },
+    "tools/crates/glibc_sysroot": {
+    },
     "tools/crates/image_check": {
     },
     "tools/crates/initramfs": {
     },
     "tools/crates/linux_kernel": {
+    },
+    "tools/crates/reapi_cas": {
+    },
+    "tools/crates/runtime_derive": {
     },
     "tools/crates/runtime_lock": {
     },
@@ -663,6 +791,8 @@ _PROC_MACRO_DEV_DEPENDENCIES = {
     "tools/crates/sqfs_pack": {
     },
     "tools/crates/stress_action": {
+    },
+    "tools/crates/test_fixtures": {
     },
     "tools/crates/vm_guest": {
     },
@@ -672,17 +802,23 @@ _PROC_MACRO_DEV_DEPENDENCIES = {
 
 
 _PROC_MACRO_DEV_ALIASES = {
+    "tools/runner": {
+    },
     "tools/cli": {
-        _COMMON_CONDITION: {
-        },
     },
     "tools/crates/atomic_file": {
     },
     "tools/crates/deb_index": {
+        _COMMON_CONDITION: {
+        },
     },
     "tools/crates/decompress": {
     },
     "tools/crates/embedded_payload": {
+    },
+    "tools/crates/glibc_sysroot": {
+        _COMMON_CONDITION: {
+        },
     },
     "tools/crates/image_check": {
         _COMMON_CONDITION: {
@@ -693,6 +829,14 @@ _PROC_MACRO_DEV_ALIASES = {
         },
     },
     "tools/crates/linux_kernel": {
+    },
+    "tools/crates/reapi_cas": {
+        _COMMON_CONDITION: {
+        },
+    },
+    "tools/crates/runtime_derive": {
+        _COMMON_CONDITION: {
+        },
     },
     "tools/crates/runtime_lock": {
         _COMMON_CONDITION: {
@@ -711,6 +855,8 @@ _PROC_MACRO_DEV_ALIASES = {
     "tools/crates/stress_action": {
         _COMMON_CONDITION: {
         },
+    },
+    "tools/crates/test_fixtures": {
     },
     "tools/crates/vm_guest": {
     },
@@ -720,6 +866,8 @@ _PROC_MACRO_DEV_ALIASES = {
 
 
 _BUILD_DEPENDENCIES = {
+    "tools/runner": {
+    },
     "tools/cli": {
     },
     "tools/crates/atomic_file": {
@@ -730,11 +878,17 @@ _BUILD_DEPENDENCIES = {
     },
     "tools/crates/embedded_payload": {
     },
+    "tools/crates/glibc_sysroot": {
+    },
     "tools/crates/image_check": {
     },
     "tools/crates/initramfs": {
     },
     "tools/crates/linux_kernel": {
+    },
+    "tools/crates/reapi_cas": {
+    },
+    "tools/crates/runtime_derive": {
     },
     "tools/crates/runtime_lock": {
     },
@@ -745,6 +899,8 @@ _BUILD_DEPENDENCIES = {
     "tools/crates/sqfs_pack": {
     },
     "tools/crates/stress_action": {
+    },
+    "tools/crates/test_fixtures": {
     },
     "tools/crates/vm_guest": {
     },
@@ -754,6 +910,8 @@ _BUILD_DEPENDENCIES = {
 
 
 _BUILD_ALIASES = {
+    "tools/runner": {
+    },
     "tools/cli": {
     },
     "tools/crates/atomic_file": {
@@ -764,11 +922,17 @@ _BUILD_ALIASES = {
     },
     "tools/crates/embedded_payload": {
     },
+    "tools/crates/glibc_sysroot": {
+    },
     "tools/crates/image_check": {
     },
     "tools/crates/initramfs": {
     },
     "tools/crates/linux_kernel": {
+    },
+    "tools/crates/reapi_cas": {
+    },
+    "tools/crates/runtime_derive": {
     },
     "tools/crates/runtime_lock": {
     },
@@ -779,6 +943,8 @@ _BUILD_ALIASES = {
     "tools/crates/sqfs_pack": {
     },
     "tools/crates/stress_action": {
+    },
+    "tools/crates/test_fixtures": {
     },
     "tools/crates/vm_guest": {
     },
@@ -788,6 +954,8 @@ _BUILD_ALIASES = {
 
 
 _BUILD_PROC_MACRO_DEPENDENCIES = {
+    "tools/runner": {
+    },
     "tools/cli": {
     },
     "tools/crates/atomic_file": {
@@ -798,11 +966,17 @@ _BUILD_PROC_MACRO_DEPENDENCIES = {
     },
     "tools/crates/embedded_payload": {
     },
+    "tools/crates/glibc_sysroot": {
+    },
     "tools/crates/image_check": {
     },
     "tools/crates/initramfs": {
     },
     "tools/crates/linux_kernel": {
+    },
+    "tools/crates/reapi_cas": {
+    },
+    "tools/crates/runtime_derive": {
     },
     "tools/crates/runtime_lock": {
     },
@@ -813,6 +987,8 @@ _BUILD_PROC_MACRO_DEPENDENCIES = {
     "tools/crates/sqfs_pack": {
     },
     "tools/crates/stress_action": {
+    },
+    "tools/crates/test_fixtures": {
     },
     "tools/crates/vm_guest": {
     },
@@ -822,6 +998,8 @@ _BUILD_PROC_MACRO_DEPENDENCIES = {
 
 
 _BUILD_PROC_MACRO_ALIASES = {
+    "tools/runner": {
+    },
     "tools/cli": {
     },
     "tools/crates/atomic_file": {
@@ -832,11 +1010,17 @@ _BUILD_PROC_MACRO_ALIASES = {
     },
     "tools/crates/embedded_payload": {
     },
+    "tools/crates/glibc_sysroot": {
+    },
     "tools/crates/image_check": {
     },
     "tools/crates/initramfs": {
     },
     "tools/crates/linux_kernel": {
+    },
+    "tools/crates/reapi_cas": {
+    },
+    "tools/crates/runtime_derive": {
     },
     "tools/crates/runtime_lock": {
     },
@@ -847,6 +1031,8 @@ _BUILD_PROC_MACRO_ALIASES = {
     "tools/crates/sqfs_pack": {
     },
     "tools/crates/stress_action": {
+    },
+    "tools/crates/test_fixtures": {
     },
     "tools/crates/vm_guest": {
     },
@@ -875,6 +1061,7 @@ _CONDITIONS = {
     "cfg(any(target_os = \"haiku\", target_os = \"redox\", target_os = \"nto\", target_os = \"aix\"))": [],
     "cfg(any(target_os = \"ios\", target_os = \"visionos\", target_os = \"watchos\", target_os = \"tvos\"))": [],
     "cfg(any(target_os = \"macos\", target_os = \"openbsd\", target_os = \"vita\", target_os = \"emscripten\"))": ["@rules_rust//rust/platform:aarch64-apple-darwin","@rules_rust//rust/platform:x86_64-apple-darwin"],
+    "cfg(any(unix, target_os = \"hermit\", target_os = \"wasi\"))": ["@rules_rust//rust/platform:aarch64-apple-darwin","@rules_rust//rust/platform:aarch64-unknown-linux-gnu","@rules_rust//rust/platform:x86_64-apple-darwin","@rules_rust//rust/platform:x86_64-unknown-linux-gnu"],
     "cfg(any(unix, target_os = \"wasi\"))": ["@rules_rust//rust/platform:aarch64-apple-darwin","@rules_rust//rust/platform:aarch64-unknown-linux-gnu","@rules_rust//rust/platform:x86_64-apple-darwin","@rules_rust//rust/platform:x86_64-unknown-linux-gnu"],
     "cfg(target_os = \"hermit\")": [],
     "cfg(target_os = \"netbsd\")": [],
@@ -977,12 +1164,72 @@ def crate_repositories():
 
     maybe(
         crate_archive,
+        name = "crates__async-trait-0.1.92",
+        sha256 = "82f6aeea286b8eb4dd3431a1be1b59d290ace00f5bfd8e2a159bc2a05e2c1667",
+        crate = "async-trait",
+        version = "0.1.92",
+        strip_prefix = "async-trait-0.1.92",
+        build_file = Label("//tools/3rdparty/crates:BUILD.async-trait-0.1.92.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__atomic-waker-1.1.2",
+        sha256 = "1505bd5d3d116872e7271a6d4e16d81d0c8570876c8de68093a09ac269d8aac0",
+        crate = "atomic-waker",
+        version = "1.1.2",
+        strip_prefix = "atomic-waker-1.1.2",
+        build_file = Label("//tools/3rdparty/crates:BUILD.atomic-waker-1.1.2.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__axum-0.8.9",
+        sha256 = "31b698c5f9a010f6573133b09e0de5408834d0c82f8d7475a89fc1867a71cd90",
+        crate = "axum",
+        version = "0.8.9",
+        strip_prefix = "axum-0.8.9",
+        build_file = Label("//tools/3rdparty/crates:BUILD.axum-0.8.9.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__axum-core-0.5.6",
+        sha256 = "08c78f31d7b1291f7ee735c1c6780ccde7785daae9a9206026862dab7d8792d1",
+        crate = "axum-core",
+        version = "0.5.6",
+        strip_prefix = "axum-core-0.5.6",
+        build_file = Label("//tools/3rdparty/crates:BUILD.axum-core-0.5.6.bazel"),
+    )
+
+    maybe(
+        crate_archive,
         name = "crates__backhand-0.25.5",
         sha256 = "deb8799e91f66c730e3ae50e8a260d63401e9479f236fb74f793d7656f143f0c",
         crate = "backhand",
         version = "0.25.5",
         strip_prefix = "backhand-0.25.5",
         build_file = Label("//tools/3rdparty/crates:BUILD.backhand-0.25.5.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__base64-0.22.1",
+        sha256 = "72b3254f16251a8381aa12e40e3c4d2f0199f8c6508fbecb9d91f575e0fbb8c6",
+        crate = "base64",
+        version = "0.22.1",
+        strip_prefix = "base64-0.22.1",
+        build_file = Label("//tools/3rdparty/crates:BUILD.base64-0.22.1.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__bazel-remote-apis-0.30.0",
+        sha256 = "4706f345c569df79a52b8108ee60e9114f5595f4f2dcb3d2cfb05bb05d1b310f",
+        crate = "bazel-remote-apis",
+        version = "0.30.0",
+        strip_prefix = "bazel-remote-apis-0.30.0",
+        build_file = Label("//tools/3rdparty/crates:BUILD.bazel-remote-apis-0.30.0.bazel"),
     )
 
     maybe(
@@ -1013,6 +1260,16 @@ def crate_repositories():
         version = "0.10.4",
         strip_prefix = "block-buffer-0.10.4",
         build_file = Label("//tools/3rdparty/crates:BUILD.block-buffer-0.10.4.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__bytes-1.12.2",
+        sha256 = "776dfebd015e2d8732c684a2c71003674ccb49457b539b9e82151ba38e96dd7c",
+        crate = "bytes",
+        version = "1.12.2",
+        strip_prefix = "bytes-1.12.2",
+        build_file = Label("//tools/3rdparty/crates:BUILD.bytes-1.12.2.bazel"),
     )
 
     maybe(
@@ -1187,6 +1444,16 @@ def crate_repositories():
 
     maybe(
         crate_archive,
+        name = "crates__either-1.19.0",
+        sha256 = "0e9c71c2167ca323c882b99918929403426e2373ea17242ff5653e0d5e1058be",
+        crate = "either",
+        version = "1.19.0",
+        strip_prefix = "either-1.19.0",
+        build_file = Label("//tools/3rdparty/crates:BUILD.either-1.19.0.bazel"),
+    )
+
+    maybe(
+        crate_archive,
         name = "crates__equivalent-1.0.3",
         sha256 = "00d174d5400e5e8fd687ad1049e2f578285fa914201b1af7e8b112a4546bd826",
         crate = "equivalent",
@@ -1277,6 +1544,56 @@ def crate_repositories():
 
     maybe(
         crate_archive,
+        name = "crates__futures-channel-0.3.34",
+        sha256 = "b1f9e3d69d39e4862ffed03ed071a76f9a13ba1d9109d355b0f0aa6b15e393c4",
+        crate = "futures-channel",
+        version = "0.3.34",
+        strip_prefix = "futures-channel-0.3.34",
+        build_file = Label("//tools/3rdparty/crates:BUILD.futures-channel-0.3.34.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__futures-core-0.3.34",
+        sha256 = "92d699e522242e69e3003b94ecc1f960f3a5e015aa7c5d7486e65ad01dd94f5e",
+        crate = "futures-core",
+        version = "0.3.34",
+        strip_prefix = "futures-core-0.3.34",
+        build_file = Label("//tools/3rdparty/crates:BUILD.futures-core-0.3.34.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__futures-sink-0.3.34",
+        sha256 = "1944426bf7d03f1d14f708785e4b33efd750b36d48a157b836b3efc15ede8e1d",
+        crate = "futures-sink",
+        version = "0.3.34",
+        strip_prefix = "futures-sink-0.3.34",
+        build_file = Label("//tools/3rdparty/crates:BUILD.futures-sink-0.3.34.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__futures-task-0.3.34",
+        sha256 = "cd417de3d1d015fc3bfd2b1ea46dfc7bab72ef86f1cc7cc9c78e728b34a6d1fd",
+        crate = "futures-task",
+        version = "0.3.34",
+        strip_prefix = "futures-task-0.3.34",
+        build_file = Label("//tools/3rdparty/crates:BUILD.futures-task-0.3.34.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__futures-util-0.3.34",
+        sha256 = "0d50a92467f8ba5dd6e3ee5d4bd04d73ab2e4e1c44474a0674821dfce14b79bc",
+        crate = "futures-util",
+        version = "0.3.34",
+        strip_prefix = "futures-util-0.3.34",
+        build_file = Label("//tools/3rdparty/crates:BUILD.futures-util-0.3.34.bazel"),
+    )
+
+    maybe(
+        crate_archive,
         name = "crates__generic-array-0.14.7",
         sha256 = "85649ca51fd72272d7821adaf274ad91c288277713d9c18820d8499a7ff69e9a",
         crate = "generic-array",
@@ -1297,6 +1614,16 @@ def crate_repositories():
 
     maybe(
         crate_archive,
+        name = "crates__h2-0.4.20",
+        sha256 = "7d29020232d6aa3fb1daca64c1127cf662cf97f254ae16c18c05b8ab635fc118",
+        crate = "h2",
+        version = "0.4.20",
+        strip_prefix = "h2-0.4.20",
+        build_file = Label("//tools/3rdparty/crates:BUILD.h2-0.4.20.bazel"),
+    )
+
+    maybe(
+        crate_archive,
         name = "crates__hashbrown-0.17.1",
         sha256 = "ed5909b6e89a2db4456e54cd5f673791d7eca6732202bbf2a9cc504fe2f9b84a",
         crate = "hashbrown",
@@ -1313,6 +1640,86 @@ def crate_repositories():
         version = "0.5.0",
         strip_prefix = "heck-0.5.0",
         build_file = Label("//tools/3rdparty/crates:BUILD.heck-0.5.0.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__http-1.5.0",
+        sha256 = "918d3568bebf352712bc2ef3d46a8bcf1a75b373be6539de198e9105cbbf9ce0",
+        crate = "http",
+        version = "1.5.0",
+        strip_prefix = "http-1.5.0",
+        build_file = Label("//tools/3rdparty/crates:BUILD.http-1.5.0.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__http-body-1.1.0",
+        sha256 = "ca2a8f2913ee65f60facd6a5905613afaa448497a0230cc41ce022d93290bc2c",
+        crate = "http-body",
+        version = "1.1.0",
+        strip_prefix = "http-body-1.1.0",
+        build_file = Label("//tools/3rdparty/crates:BUILD.http-body-1.1.0.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__http-body-util-0.1.5",
+        sha256 = "23169fe34a5fbcdd3f3862e78fb9b6fccd5f02a6dc6f732547005d45631ce71c",
+        crate = "http-body-util",
+        version = "0.1.5",
+        strip_prefix = "http-body-util-0.1.5",
+        build_file = Label("//tools/3rdparty/crates:BUILD.http-body-util-0.1.5.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__httparse-1.10.1",
+        sha256 = "6dbf3de79e51f3d586ab4cb9d5c3e2c14aa28ed23d180cf89b4df0454a69cc87",
+        crate = "httparse",
+        version = "1.10.1",
+        strip_prefix = "httparse-1.10.1",
+        build_file = Label("//tools/3rdparty/crates:BUILD.httparse-1.10.1.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__httpdate-1.0.3",
+        sha256 = "df3b46402a9d5adb4c86a0cf463f42e19994e3ee891101b1841f30a545cb49a9",
+        crate = "httpdate",
+        version = "1.0.3",
+        strip_prefix = "httpdate-1.0.3",
+        build_file = Label("//tools/3rdparty/crates:BUILD.httpdate-1.0.3.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__hyper-1.12.0",
+        sha256 = "2c3e324da4c95177d6291d4c8730197c0d1822f8a9766814a4a44fa5ab797c9c",
+        crate = "hyper",
+        version = "1.12.0",
+        strip_prefix = "hyper-1.12.0",
+        build_file = Label("//tools/3rdparty/crates:BUILD.hyper-1.12.0.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__hyper-timeout-0.5.2",
+        sha256 = "2b90d566bffbce6a75bd8b09a05aa8c2cb1fabb6cb348f8840c9e4c90a0d83b0",
+        crate = "hyper-timeout",
+        version = "0.5.2",
+        strip_prefix = "hyper-timeout-0.5.2",
+        build_file = Label("//tools/3rdparty/crates:BUILD.hyper-timeout-0.5.2.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__hyper-util-0.1.21",
+        sha256 = "ddc03d96684f9226b8a787cdb71488417b53ab5ea8fdb1dac946cb9431cc8bff",
+        crate = "hyper-util",
+        version = "0.1.21",
+        strip_prefix = "hyper-util-0.1.21",
+        build_file = Label("//tools/3rdparty/crates:BUILD.hyper-util-0.1.21.bazel"),
     )
 
     maybe(
@@ -1343,6 +1750,16 @@ def crate_repositories():
         version = "1.70.2",
         strip_prefix = "is_terminal_polyfill-1.70.2",
         build_file = Label("//tools/3rdparty/crates:BUILD.is_terminal_polyfill-1.70.2.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__itertools-0.15.0",
+        sha256 = "8b4baf93f58d4425749ca49a51c50ebab072c5df6994d08fed93541c331481dc",
+        crate = "itertools",
+        version = "0.15.0",
+        strip_prefix = "itertools-0.15.0",
+        build_file = Label("//tools/3rdparty/crates:BUILD.itertools-0.15.0.bazel"),
     )
 
     maybe(
@@ -1407,6 +1824,16 @@ def crate_repositories():
 
     maybe(
         crate_archive,
+        name = "crates__matchit-0.8.4",
+        sha256 = "47e1ffaa40ddd1f3ed91f717a33c8c0ee23fff369e3aa8772b9605cc1d22f4c3",
+        crate = "matchit",
+        version = "0.8.4",
+        strip_prefix = "matchit-0.8.4",
+        build_file = Label("//tools/3rdparty/crates:BUILD.matchit-0.8.4.bazel"),
+    )
+
+    maybe(
+        crate_archive,
         name = "crates__memchr-2.8.3",
         sha256 = "cf8baf1c55e62ffcace7a9f06f4bd9cd3f0c4beb022d3b367256b91b87513d98",
         crate = "memchr",
@@ -1417,12 +1844,32 @@ def crate_repositories():
 
     maybe(
         crate_archive,
+        name = "crates__mime-0.3.18",
+        sha256 = "d5848f5a9e8117cf94f2f90faac24a87ff81600ff8628c1e3deaab572e76bfa1",
+        crate = "mime",
+        version = "0.3.18",
+        strip_prefix = "mime-0.3.18",
+        build_file = Label("//tools/3rdparty/crates:BUILD.mime-0.3.18.bazel"),
+    )
+
+    maybe(
+        crate_archive,
         name = "crates__miniz_oxide-0.9.1",
         sha256 = "b63fbc4a50860e98e7b2aa7804ded1db5cbc3aff9193adaff57a6931bf7c4b4c",
         crate = "miniz_oxide",
         version = "0.9.1",
         strip_prefix = "miniz_oxide-0.9.1",
         build_file = Label("//tools/3rdparty/crates:BUILD.miniz_oxide-0.9.1.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__mio-1.2.5",
+        sha256 = "20521a903f02b0a573cd6840e9d0a5a0cc043d361fe924092cd70f8556cc9c4a",
+        crate = "mio",
+        version = "1.2.5",
+        strip_prefix = "mio-1.2.5",
+        build_file = Label("//tools/3rdparty/crates:BUILD.mio-1.2.5.bazel"),
     )
 
     maybe(
@@ -1467,6 +1914,46 @@ def crate_repositories():
 
     maybe(
         crate_archive,
+        name = "crates__percent-encoding-2.3.2",
+        sha256 = "9b4f627cb1b25917193a259e49bdad08f671f8d9708acfd5fe0a8c1455d87220",
+        crate = "percent-encoding",
+        version = "2.3.2",
+        strip_prefix = "percent-encoding-2.3.2",
+        build_file = Label("//tools/3rdparty/crates:BUILD.percent-encoding-2.3.2.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__pin-project-1.2.0",
+        sha256 = "a6c2123f4708bbd422630a6dae7c03f678b1ce1f1c99e4c4b3beac69c8174cc9",
+        crate = "pin-project",
+        version = "1.2.0",
+        strip_prefix = "pin-project-1.2.0",
+        build_file = Label("//tools/3rdparty/crates:BUILD.pin-project-1.2.0.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__pin-project-internal-1.2.0",
+        sha256 = "358938fd6df944c1e44bb328b60fb275f13c804aac47ba26a1165d45a3f87756",
+        crate = "pin-project-internal",
+        version = "1.2.0",
+        strip_prefix = "pin-project-internal-1.2.0",
+        build_file = Label("//tools/3rdparty/crates:BUILD.pin-project-internal-1.2.0.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__pin-project-lite-0.2.18",
+        sha256 = "c938015719552d665fd0553b90d96cd7ff58e83e4c061ca99e6bb78865a72752",
+        crate = "pin-project-lite",
+        version = "0.2.18",
+        strip_prefix = "pin-project-lite-0.2.18",
+        build_file = Label("//tools/3rdparty/crates:BUILD.pin-project-lite-0.2.18.bazel"),
+    )
+
+    maybe(
+        crate_archive,
         name = "crates__pkg-config-0.3.34",
         sha256 = "f6b464fbc74e149a392436b17d523f769e057cb6877f6a5c4618bc6f11800548",
         crate = "pkg-config",
@@ -1493,6 +1980,26 @@ def crate_repositories():
         version = "1.0.107",
         strip_prefix = "proc-macro2-1.0.107",
         build_file = Label("//tools/3rdparty/crates:BUILD.proc-macro2-1.0.107.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__prost-0.14.6",
+        sha256 = "3ef0b569d1d907ab3a28596aee62cf1f61dacb0529a4bedcd8e7460e2d5228b4",
+        crate = "prost",
+        version = "0.14.6",
+        strip_prefix = "prost-0.14.6",
+        build_file = Label("//tools/3rdparty/crates:BUILD.prost-0.14.6.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__prost-derive-0.14.6",
+        sha256 = "1ad9c5423459fa2f729b8d9235fab810aa29628b171467744fc86d21460ad70d",
+        crate = "prost-derive",
+        version = "0.14.6",
+        strip_prefix = "prost-derive-0.14.6",
+        build_file = Label("//tools/3rdparty/crates:BUILD.prost-derive-0.14.6.bazel"),
     )
 
     maybe(
@@ -1617,6 +2124,36 @@ def crate_repositories():
 
     maybe(
         crate_archive,
+        name = "crates__slab-0.4.12",
+        sha256 = "0c790de23124f9ab44544d7ac05d60440adc586479ce501c1d6d7da3cd8c9cf5",
+        crate = "slab",
+        version = "0.4.12",
+        strip_prefix = "slab-0.4.12",
+        build_file = Label("//tools/3rdparty/crates:BUILD.slab-0.4.12.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__smallvec-1.16.6",
+        sha256 = "3244542535d5de959d90ec55d1b5ff0fd2bb7b1310223907d5f11932847f7b59",
+        crate = "smallvec",
+        version = "1.16.6",
+        strip_prefix = "smallvec-1.16.6",
+        build_file = Label("//tools/3rdparty/crates:BUILD.smallvec-1.16.6.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__socket2-0.6.5",
+        sha256 = "c3d1e2c7f27f8d4cb10542a02c49005dbd6e93095799d6f3be745fae9f8fedd4",
+        crate = "socket2",
+        version = "0.6.5",
+        strip_prefix = "socket2-0.6.5",
+        build_file = Label("//tools/3rdparty/crates:BUILD.socket2-0.6.5.bazel"),
+    )
+
+    maybe(
+        crate_archive,
         name = "crates__solana-nohash-hasher-0.2.1",
         sha256 = "8b8a731ed60e89177c8a7ab05fe0f1511cedd3e70e773f288f9de33a9cfdc21e",
         crate = "solana-nohash-hasher",
@@ -1653,6 +2190,16 @@ def crate_repositories():
         version = "3.0.9",
         strip_prefix = "syn-3.0.9",
         build_file = Label("//tools/3rdparty/crates:BUILD.syn-3.0.9.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__sync_wrapper-1.0.2",
+        sha256 = "0bf256ce5efdfa370213c1dabab5935a12e49f2c58d15e9eac2870d3b4f27263",
+        crate = "sync_wrapper",
+        version = "1.0.2",
+        strip_prefix = "sync_wrapper-1.0.2",
+        build_file = Label("//tools/3rdparty/crates:BUILD.sync_wrapper-1.0.2.bazel"),
     )
 
     maybe(
@@ -1707,6 +2254,46 @@ def crate_repositories():
 
     maybe(
         crate_archive,
+        name = "crates__tokio-1.54.1",
+        sha256 = "b52fd3255258d26fac7264ab5a76b53c13367136dc011d3d6ad4f8ed070396a3",
+        crate = "tokio",
+        version = "1.54.1",
+        strip_prefix = "tokio-1.54.1",
+        build_file = Label("//tools/3rdparty/crates:BUILD.tokio-1.54.1.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__tokio-macros-2.7.2",
+        sha256 = "78773a2a397f451582ce068015985c33193cf6dea8b74d2a639fe457b2f07b0e",
+        crate = "tokio-macros",
+        version = "2.7.2",
+        strip_prefix = "tokio-macros-2.7.2",
+        build_file = Label("//tools/3rdparty/crates:BUILD.tokio-macros-2.7.2.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__tokio-stream-0.1.19",
+        sha256 = "a3d06f0b082ba57c26b79407372e57cf2a1e28124f78e9479fe80322cf53420b",
+        crate = "tokio-stream",
+        version = "0.1.19",
+        strip_prefix = "tokio-stream-0.1.19",
+        build_file = Label("//tools/3rdparty/crates:BUILD.tokio-stream-0.1.19.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__tokio-util-0.7.20",
+        sha256 = "e464cf451ba96ebfc6f9b6542f17ee8b8956e33f1e40d9690624e59d7a7f8a4b",
+        crate = "tokio-util",
+        version = "0.7.20",
+        strip_prefix = "tokio-util-0.7.20",
+        build_file = Label("//tools/3rdparty/crates:BUILD.tokio-util-0.7.20.bazel"),
+    )
+
+    maybe(
+        crate_archive,
         name = "crates__toml_datetime-1.1.3-spec-1.1.0",
         sha256 = "173f25c883cd2176a2d8212155638c0a60d484a9d84546d270866f40f56b6e49",
         crate = "toml_datetime",
@@ -1733,6 +2320,96 @@ def crate_repositories():
         version = "1.1.5+spec-1.1.0",
         strip_prefix = "toml_parser-1.1.5+spec-1.1.0",
         build_file = Label("//tools/3rdparty/crates:BUILD.toml_parser-1.1.5+spec-1.1.0.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__tonic-0.14.9",
+        sha256 = "e2cdfc673aabd30fe8fee92e65837b644c37c5d47f0f97ae6d5e0f1237d15e1b",
+        crate = "tonic",
+        version = "0.14.9",
+        strip_prefix = "tonic-0.14.9",
+        build_file = Label("//tools/3rdparty/crates:BUILD.tonic-0.14.9.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__tonic-prost-0.14.9",
+        sha256 = "eba464054e2226f182a34489b8b079bf4c6e3e7ab5fd7fc30e024f24aa92a484",
+        crate = "tonic-prost",
+        version = "0.14.9",
+        strip_prefix = "tonic-prost-0.14.9",
+        build_file = Label("//tools/3rdparty/crates:BUILD.tonic-prost-0.14.9.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__tower-0.5.3",
+        sha256 = "ebe5ef63511595f1344e2d5cfa636d973292adc0eec1f0ad45fae9f0851ab1d4",
+        crate = "tower",
+        version = "0.5.3",
+        strip_prefix = "tower-0.5.3",
+        build_file = Label("//tools/3rdparty/crates:BUILD.tower-0.5.3.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__tower-layer-0.3.3",
+        sha256 = "121c2a6cda46980bb0fcd1647ffaf6cd3fc79a013de288782836f6df9c48780e",
+        crate = "tower-layer",
+        version = "0.3.3",
+        strip_prefix = "tower-layer-0.3.3",
+        build_file = Label("//tools/3rdparty/crates:BUILD.tower-layer-0.3.3.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__tower-service-0.3.3",
+        sha256 = "8df9b6e13f2d32c91b9bd719c00d1958837bc7dec474d94952798cc8e69eeec3",
+        crate = "tower-service",
+        version = "0.3.3",
+        strip_prefix = "tower-service-0.3.3",
+        build_file = Label("//tools/3rdparty/crates:BUILD.tower-service-0.3.3.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__tracing-0.1.44",
+        sha256 = "63e71662fa4b2a2c3a26f570f037eb95bb1f85397f3cd8076caed2f026a6d100",
+        crate = "tracing",
+        version = "0.1.44",
+        strip_prefix = "tracing-0.1.44",
+        build_file = Label("//tools/3rdparty/crates:BUILD.tracing-0.1.44.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__tracing-attributes-0.1.31",
+        sha256 = "7490cfa5ec963746568740651ac6781f701c9c5ea257c58e057f3ba8cf69e8da",
+        crate = "tracing-attributes",
+        version = "0.1.31",
+        strip_prefix = "tracing-attributes-0.1.31",
+        build_file = Label("//tools/3rdparty/crates:BUILD.tracing-attributes-0.1.31.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__tracing-core-0.1.36",
+        sha256 = "db97caf9d906fbde555dd62fa95ddba9eecfd14cb388e4f491a66d74cd5fb79a",
+        crate = "tracing-core",
+        version = "0.1.36",
+        strip_prefix = "tracing-core-0.1.36",
+        build_file = Label("//tools/3rdparty/crates:BUILD.tracing-core-0.1.36.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__try-lock-0.2.5",
+        sha256 = "e421abadd41a4225275504ea4d6566923418b7f05506fbc9c0fe86ba7396114b",
+        crate = "try-lock",
+        version = "0.2.5",
+        strip_prefix = "try-lock-0.2.5",
+        build_file = Label("//tools/3rdparty/crates:BUILD.try-lock-0.2.5.bazel"),
     )
 
     maybe(
@@ -1773,6 +2450,26 @@ def crate_repositories():
         version = "0.9.5",
         strip_prefix = "version_check-0.9.5",
         build_file = Label("//tools/3rdparty/crates:BUILD.version_check-0.9.5.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__want-0.3.2",
+        sha256 = "ec4cdd0dd910afe868b7ef477227d8d538b46b3075031afee8a9f2acb0a2ed0b",
+        crate = "want",
+        version = "0.3.2",
+        strip_prefix = "want-0.3.2",
+        build_file = Label("//tools/3rdparty/crates:BUILD.want-0.3.2.bazel"),
+    )
+
+    maybe(
+        crate_archive,
+        name = "crates__wasi-0.11.1-wasi-snapshot-preview1",
+        sha256 = "ccf3ec651a847eb01de73ccad15eb7d99f80485de043efb2f370cd654f4ea44b",
+        crate = "wasi",
+        version = "0.11.1+wasi-snapshot-preview1",
+        strip_prefix = "wasi-0.11.1+wasi-snapshot-preview1",
+        build_file = Label("//tools/3rdparty/crates:BUILD.wasi-0.11.1+wasi-snapshot-preview1.bazel"),
     )
 
     maybe(
@@ -1887,19 +2584,24 @@ def crate_repositories():
 
     return [
        struct(repo="crates__anyhow-1.0.104", is_dev_dep = False),
-       struct(repo="crates__ar-0.9.0", is_dev_dep = False),
        struct(repo="crates__backhand-0.25.5", is_dev_dep = False),
+       struct(repo="crates__bazel-remote-apis-0.30.0", is_dev_dep = False),
        struct(repo="crates__clap-4.6.7", is_dev_dep = False),
        struct(repo="crates__cpio-0.4.2", is_dev_dep = False),
        struct(repo="crates__flate2-1.1.11", is_dev_dep = False),
        struct(repo="crates__libc-0.2.191", is_dev_dep = False),
        struct(repo="crates__liblzma-0.4.9", is_dev_dep = False),
        struct(repo="crates__object-0.40.0", is_dev_dep = False),
+       struct(repo="crates__prost-0.14.6", is_dev_dep = False),
        struct(repo="crates__serde-1.0.229", is_dev_dep = False),
        struct(repo="crates__serde_json-1.0.154", is_dev_dep = False),
        struct(repo="crates__sha2-0.10.9", is_dev_dep = False),
        struct(repo="crates__tar-0.4.46", is_dev_dep = False),
        struct(repo="crates__tempfile-3.27.0", is_dev_dep = False),
        struct(repo="crates__thiserror-2.0.21", is_dev_dep = False),
+       struct(repo="crates__tokio-1.54.1", is_dev_dep = False),
+       struct(repo="crates__tokio-stream-0.1.19", is_dev_dep = False),
+       struct(repo="crates__tonic-0.14.9", is_dev_dep = False),
        struct(repo="crates__zstd-0.13.4", is_dev_dep = False),
+         struct(repo = "crates__ar-0.9.0", is_dev_dep = True),
     ]

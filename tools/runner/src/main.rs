@@ -1,0 +1,111 @@
+//! `actiond-runner`: a runner for buildbox-worker (its `--buildbox-run`).
+//!
+//! The worker hands each action over as files: the `Action` to run and the
+//! path where the `ActionResult` goes. The runner stages the action's input
+//! root from the CAS, runs its command inside the glibc runtime that the
+//! action's `libc` platform property names, taken from a runtimes image
+//! mounted once per worker host, and uploads the outputs.
+//!
+//! ```text
+//! buildbox-worker --buildbox-run=/usr/local/bin/actiond-runner \
+//!     --runner-arg=--image=/run/actiond/runtimes \
+//!     --platform libc=glibc2.35 --platform libc=glibc2.39 ...
+//! ```
+
+mod execute;
+
+use clap::Parser;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// The options of buildbox's runner contract, and ours.
+#[derive(Parser, Debug)]
+#[command(name = "actiond-runner", version, about)]
+pub(crate) struct Args {
+    /// The `Action` to run (a binary protobuf).
+    #[arg(long)]
+    action: PathBuf,
+    /// Where the `ActionResult` goes (a binary protobuf).
+    #[arg(long)]
+    action_result: PathBuf,
+    /// The CAS: grpc://HOST:PORT.
+    #[arg(long)]
+    remote: String,
+    /// The CAS instance.
+    #[arg(long, default_value = "")]
+    instance: String,
+    /// Where the action's directories are made (default: the temporary
+    /// directory).
+    #[arg(long)]
+    workspace_path: Option<PathBuf>,
+    /// The runtimes image, mounted (or extracted): the directory holding
+    /// `libc/` and `common/`. A SquashFS file works too, mounted per action.
+    #[arg(long)]
+    image: PathBuf,
+    /// Keep fetched input blobs here and hard-link them into place (a
+    /// directory on the workspace's filesystem).
+    #[arg(long)]
+    cache: Option<PathBuf>,
+    /// qemu-user, for runtimes of another architecture.
+    #[arg(long)]
+    qemu: Option<PathBuf>,
+    /// Also write the command's stdout here (the worker streams it).
+    #[arg(long)]
+    stdout_file: Option<PathBuf>,
+    /// Also write the command's stderr here.
+    #[arg(long)]
+    stderr_file: Option<PathBuf>,
+    /// Only the SHA256 digest function is supported.
+    #[arg(long, default_value = "SHA256")]
+    digest_function: String,
+    /// Only check the options, and exit.
+    #[arg(long)]
+    validate_parameters: bool,
+    #[command(flatten)]
+    _accepted: Accepted,
+}
+
+/// Options that buildbox-worker passes to every runner and that this one
+/// does not need: it speaks to the CAS directly (never through buildbox's
+/// LocalCAS), once per blob, and reports no partial metadata.
+#[derive(clap::Args, Debug)]
+struct Accepted {
+    #[arg(long, hide = true)]
+    use_localcas: bool,
+    #[arg(long, hide = true)]
+    disable_localcas: bool,
+    #[arg(long, hide = true)]
+    log_level: Option<String>,
+    #[arg(long, hide = true)]
+    partial_execution_metadata_file: Option<PathBuf>,
+    #[arg(long, hide = true)]
+    retry_limit: Option<String>,
+    #[arg(long, hide = true)]
+    retry_delay: Option<String>,
+    #[arg(long, hide = true)]
+    request_timeout: Option<String>,
+    #[arg(long, hide = true)]
+    keepalive_time: Option<String>,
+    #[arg(long, hide = true)]
+    ra_retry_limit: Option<String>,
+    #[arg(long, hide = true)]
+    ra_retry_delay: Option<String>,
+    #[arg(long, hide = true)]
+    ra_request_timeout: Option<String>,
+    #[arg(long, hide = true)]
+    ra_keepalive_time: Option<String>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    if args.validate_parameters {
+        return ExitCode::SUCCESS;
+    }
+    match execute::execute(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("actiond-runner: {}: {err:#}", args.action.display());
+            ExitCode::FAILURE
+        }
+    }
+}
