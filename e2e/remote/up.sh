@@ -98,7 +98,9 @@ inside() {
   }
   teardown() {
     local status=$? pid
-    trap - EXIT INT TERM
+    # The host side sends SIGTERM when it stops, maybe while this runs.
+    trap '' INT TERM
+    trap - EXIT
     set +e
     log "stopping (status ${status})"
     for pid in "${worker_pids[@]}"; do stop_pid "${pid}"; done
@@ -393,7 +395,11 @@ for ((i = 0; i < 1800; i++)); do
   sleep 0.1
 done
 if [[ ! -f ${scratch}/ready ]]; then
-  log "the cluster did not come up within 180 s"
+  if [[ -f ${scratch}/failed ]]; then
+    log "the cluster did not come up: $(cat "${scratch}/failed")"
+  else
+    log "the cluster did not come up within 180 s"
+  fi
   tail_logs "${scratch}/logs"
   exit 1
 fi
