@@ -21,6 +21,10 @@ version=${2:?usage: provision.sh ROOT VERSION}
 # Debian's cargo is the toolchain's, for crates_vendor (//tools/3rdparty:vendor).
 # For aarch64 targets: Debian's rustc with its arm64 std (the same version),
 # the cross gcc as their linker and C compiler, and qemu-system-aarch64.
+# For remote execution tests (e2e/remote/up.sh): buildbox's worker and runners
+# need glibc >= 2.38, so they run here, not on the host; BuildGrid's scheduler
+# needs PostgreSQL; and BuildGrid 0.9.1 needs Python >= 3.13, sid's python3,
+# in a venv (python3-venv) that pip fills from e2e/remote/requirements.txt.
 packages=(
   bazel-bootstrap
   bazel-platforms
@@ -44,6 +48,9 @@ packages=(
   gcc-aarch64-linux-gnu
   libc6-dev-arm64-cross
   qemu-system-arm
+  buildbox
+  postgresql
+  python3-venv
 )
 foreign_arches=(arm64)
 # Debian bullseye (glibc 2.31), from the same mirror as sid, for the arm64
