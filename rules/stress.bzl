@@ -21,23 +21,32 @@ def stress_workload(name, **kwargs):
 
     Every action runs `stress_action` (`tools/crates/stress_action`), an
     input of the action, so the workload needs nothing on the executor but a
-    glibc runtime: it runs inside `libc=glibc2.35` as it runs locally. The
-    summary action fails the build unless the actions read exactly the files
-    the workload declares.
+    glibc runtime. The summary action fails the build unless the actions read
+    exactly the files the workload declares, and the summary lists the glibc
+    versions its actions ran on (`"libc": ["2.35"]`).
 
-    Example, built remotely inside glibc 2.35:
+    `--@rules_actiond//rules:stress_seed=S` mixes `S` into every input, so
+    that a new seed runs every action anew, whatever the caches hold.
+
+    Example, built remotely inside glibc 2.35 (the target asks for an
+    execution platform with a glibc runtime; `stress_action` is built on the
+    local one, for glibc 2.31 with the sysroot of `glibc.sysroot`, so it runs
+    in every runtime):
 
     ```starlark
     load("@rules_actiond//rules:stress.bzl", "stress_workload")
 
-    stress_workload(name = "stress")
+    stress_workload(
+        name = "stress",
+        exec_compatible_with = ["@rules_actiond//platforms:glibc_runtime"],
+    )
     ```
 
     ```sh
     bazel build //:stress --remote_executor=grpc://executor:8980 \\
-        --remote_cache=grpc://executor:8980 \\
+        --extra_execution_platforms=@rules_actiond//platforms:local,@rules_actiond//platforms:remote_linux_x86_64 \\
         --remote_default_exec_properties=libc=glibc2.35 \\
-        --noremote_accept_cached --spawn_strategy=remote
+        --spawn_strategy=remote,local --noremote_accept_cached
     ```
 
     Args:

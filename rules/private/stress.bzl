@@ -1,5 +1,7 @@
 """stress_workload: many inputs, tree artifacts and actions, for an executor."""
 
+load("@bazel_skylib//rules:common_settings.bzl", "BuildSettingInfo")
+
 def _digest(ctx, out, inputs):
     args = ctx.actions.args()
     args.add("digest")
@@ -25,6 +27,7 @@ def _fill(ctx, tree, count, seed):
 
 def _stress_workload_impl(ctx):
     name = ctx.label.name
+    seed = ctx.attr._seed[BuildSettingInfo].value
     digests = []
     expected = 0
 
@@ -32,7 +35,7 @@ def _stress_workload_impl(ctx):
     bare = []
     for i in range(ctx.attr.files):
         f = ctx.actions.declare_file("{}/bare/f{}.txt".format(name, i))
-        ctx.actions.write(f, "bare {}\n".format(i))
+        ctx.actions.write(f, "{}bare {}\n".format(seed, i))
         bare.append(f)
     if bare:
         out = ctx.actions.declare_file("{}/bare.digest".format(name))
@@ -43,7 +46,7 @@ def _stress_workload_impl(ctx):
     # Source directories (tree artifacts), each made and read by its own action.
     for d in range(ctx.attr.dirs):
         tree = ctx.actions.declare_directory("{}/src{}".format(name, d))
-        _fill(ctx, tree, ctx.attr.files_per_dir, "src{}".format(d))
+        _fill(ctx, tree, ctx.attr.files_per_dir, "{}src{}".format(seed, d))
         out = ctx.actions.declare_file("{}/src{}.digest".format(name, d))
         _digest(ctx, out, [tree])
         digests.append(out)
@@ -54,7 +57,7 @@ def _stress_workload_impl(ctx):
         group = []
         for j in range(ctx.attr.files_per_group):
             f = ctx.actions.declare_file("{}/group{}/d{}/d{}/f{}.txt".format(name, g, j % 4, j % 3, j))
-            ctx.actions.write(f, "group {} file {}\n".format(g, j))
+            ctx.actions.write(f, "{}group {} file {}\n".format(seed, g, j))
             group.append(f)
         out = ctx.actions.declare_file("{}/group{}.digest".format(name, g))
         _digest(ctx, out, group)
@@ -64,7 +67,7 @@ def _stress_workload_impl(ctx):
     # One output directory, read by several actions.
     if ctx.attr.shared_dir_readers:
         shared = ctx.actions.declare_directory("{}/shared".format(name))
-        _fill(ctx, shared, ctx.attr.files_per_dir, "shared")
+        _fill(ctx, shared, ctx.attr.files_per_dir, seed + "shared")
         for k in range(ctx.attr.shared_dir_readers):
             out = ctx.actions.declare_file("{}/shared{}.digest".format(name, k))
             _digest(ctx, out, [shared])
@@ -97,6 +100,7 @@ stress_workload = rule(
         "files_per_group": attr.int(default = 96, doc = "Nested file inputs in each group."),
         "groups": attr.int(default = 8, doc = "Groups of nested file inputs."),
         "shared_dir_readers": attr.int(default = 4, doc = "Actions reading the one shared output directory."),
+        "_seed": attr.label(default = Label("//rules:stress_seed")),
         "_tool": attr.label(
             executable = True,
             cfg = "exec",

@@ -10,12 +10,35 @@
 //!                                         check and combine digests into OUT (JSON)
 //! ```
 //!
-//! A digest is one line, `files=<n> sha256=<hex>`, over the sorted relative
-//! paths and contents of every file under its inputs.
+//! A digest is one line, `files=<n> sha256=<hex> libc=<versions>`, over the
+//! sorted relative paths and contents of every file under its inputs.
+//!
+//! Every action records the glibc it ran on: `fill` in the first line of
+//! each file it writes, `digest` and `summary` in their outputs, together
+//! with those their inputs recorded. The summary's `libc` lists them all,
+//! so it shows which runtimes the workload's actions ran in.
 
 use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+
+/// How a file written by `fill` begins, followed by the glibc version.
+const RAN_ON: &str = "stress_action ran on glibc ";
+
+/// The version of the glibc this process runs on, such as `2.35`.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn libc_version() -> String {
+    // SAFETY: glibc returns a static NUL-terminated string.
+    unsafe { std::ffi::CStr::from_ptr(libc::gnu_get_libc_version()) }
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn libc_version() -> String {
+    "none".into()
+}
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -24,9 +47,10 @@ fn hex(bytes: &[u8]) -> String {
 /// Writes `count` small files of distinct content into `dir`.
 fn fill(dir: &Path, count: usize, seed: &str) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    let ran_on = format!("{RAN_ON}{}\n", libc_version());
     for i in 0..count {
         let path = dir.join(format!("f{i:03}.txt"));
-        let body = format!("{seed}/{i}\n").repeat(1 + i % 7);
+        let body = ran_on.clone() + &format!("{seed}/{i}\n").repeat(1 + i % 7);
         std::fs::write(&path, body).with_context(|| format!("{}: cannot write", path.display()))?;
     }
     Ok(())
@@ -53,14 +77,24 @@ fn digest(out: &Path, inputs: &[PathBuf]) -> Result<()> {
     }
     all.sort();
     let mut hasher = Sha256::new();
+    let mut ran_on = BTreeSet::from([libc_version()]);
     for (name, path) in &all {
         let data =
             std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
         hasher.update(name.as_bytes());
         hasher.update([0]);
         hasher.update(Sha256::digest(&data));
+        let first = data.split(|&b| b == b'\n').next().unwrap_or_default();
+        if let Some(version) = String::from_utf8_lossy(first).strip_prefix(RAN_ON) {
+            ran_on.insert(version.to_owned());
+        }
     }
-    let line = format!("files={} sha256={}\n", all.len(), hex(&hasher.finalize()));
+    let line = format!(
+        "files={} sha256={} libc={}\n",
+        all.len(),
+        hex(&hasher.finalize()),
+        ran_on.into_iter().collect::<Vec<_>>().join(",")
+    );
     atomic_file::write(out, line.as_bytes())
         .with_context(|| format!("{}: cannot write", out.display()))
 }
@@ -68,6 +102,7 @@ fn digest(out: &Path, inputs: &[PathBuf]) -> Result<()> {
 fn summary(out: &Path, expected: usize, digests: &[PathBuf]) -> Result<()> {
     let mut total = 0;
     let mut hasher = Sha256::new();
+    let mut ran_on = BTreeSet::from([libc_version()]);
     for path in digests {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("{}: cannot read", path.display()))?;
@@ -78,14 +113,22 @@ fn summary(out: &Path, expected: usize, digests: &[PathBuf]) -> Result<()> {
             .with_context(|| format!("{}: not a digest: {text:?}", path.display()))?;
         total += count;
         hasher.update(text.as_bytes());
+        let versions = text
+            .trim_end()
+            .rsplit_once(" libc=")
+            .with_context(|| format!("{}: no libc= in {text:?}", path.display()))?
+            .1;
+        ran_on.extend(versions.split(',').map(str::to_owned));
     }
     if total != expected {
         bail!("the workload's actions read {total} files, not the {expected} it declares");
     }
+    let libc: Vec<String> = ran_on.iter().map(|v| format!("\"{v}\"")).collect();
     let json = format!(
-        "{{\"actions\": {}, \"files\": {total}, \"sha256\": \"{}\"}}\n",
+        "{{\"actions\": {}, \"files\": {total}, \"sha256\": \"{}\", \"libc\": [{}]}}\n",
         digests.len(),
-        hex(&hasher.finalize())
+        hex(&hasher.finalize()),
+        libc.join(", ")
     );
     atomic_file::write(out, json.as_bytes())
         .with_context(|| format!("{}: cannot write", out.display()))
@@ -167,9 +210,16 @@ mod tests {
         assert!(std::fs::read_to_string(&a).unwrap().starts_with("files=5 "));
         let out = tmp.path().join("summary.json");
         summary(&out, 7, &[a.clone(), b.clone()]).unwrap();
-        assert!(std::fs::read_to_string(&out)
+        let json = std::fs::read_to_string(&out).unwrap();
+        assert!(
+            json.starts_with("{\"actions\": 2, \"files\": 7, "),
+            "{json}"
+        );
+        let libc = format!("\"libc\": [\"{}\"]}}", libc_version());
+        assert!(json.trim_end().ends_with(&libc), "{json}");
+        assert!(std::fs::read_to_string(dir.join("f000.txt"))
             .unwrap()
-            .starts_with("{\"actions\": 2, \"files\": 7, "));
+            .starts_with(RAN_ON));
         let err = summary(&out, 8, &[a, b]).unwrap_err().to_string();
         assert!(err.contains("read 7 files, not the 8"), "{err}");
     }
