@@ -13,7 +13,8 @@ of rustc".
 
 (The host's rustup Rust is not used: rustup cannot add the aarch64 std here.)
 
-@host_rust provides, all run on x86_64 Linux:
+@host_rust provides, all run on x86_64 Linux with the machine's own glibc
+(never on an execution platform of a glibc runtime, which has no compiler):
 - `:rust_toolchain` (x86_64 targets), `:rust_toolchain_aarch64`: rules_rust
   toolchains;
 - `:cc_toolchain_aarch64`: a C toolchain for aarch64 Linux (the cross gcc),
@@ -80,6 +81,7 @@ toolchain(
     exec_compatible_with = [
         "@platforms//cpu:x86_64",
         "@platforms//os:linux",
+        "{machine_glibc}",
     ],
     target_compatible_with = [
         "@platforms//cpu:{arch}",
@@ -157,6 +159,7 @@ toolchain(
     exec_compatible_with = [
         "@platforms//cpu:x86_64",
         "@platforms//os:linux",
+        "{machine_glibc}",
     ],
     # Not for a platform of a glibc sysroot: that platform's toolchain links.
     target_compatible_with = [
@@ -188,7 +191,7 @@ def _host_rust_repository_impl(rctx):
         build += _RUST_TARGET.replace("{arch}", arch).replace("{triple}", triple).replace(
             "{suffix}",
             "" if arch == "x86_64" else "_" + arch,
-        )
+        ).replace("{machine_glibc}", str(Label("//platforms/glibc:machine")))
 
     tool_paths = gcc_tool_paths("/usr/bin/aarch64-linux-gnu-")
     for name, path in tool_paths.items():

@@ -190,7 +190,8 @@ def glibc_sysroot_toolchain(name, sysroot, arch, glibc_version, gcc_version, too
       builtin_include_directories: gcc's own include directories.
       gcc_wrapper: a script that `tool_paths["gcc"]` names, relative to this
         package, made an input of every action.
-      exec_compatible_with: where gcc runs; default: x86_64 Linux.
+      exec_compatible_with: where gcc runs; default: x86_64 Linux with the
+        machine's own glibc (not a runtime's execution platform).
     """
     glibc_sysroot_cc_toolchain_config(
         name = name + "_config",
@@ -216,7 +217,11 @@ def glibc_sysroot_toolchain(name, sysroot, arch, glibc_version, gcc_version, too
     )
     native.toolchain(
         name = name,
-        exec_compatible_with = exec_compatible_with or ["@platforms//cpu:x86_64", "@platforms//os:linux"],
+        exec_compatible_with = exec_compatible_with or [
+            "@platforms//cpu:x86_64",
+            "@platforms//os:linux",
+            Label("//platforms/glibc:machine"),
+        ],
         target_compatible_with = [
             "@platforms//cpu:" + arch,
             "@platforms//os:linux",
