@@ -19,6 +19,10 @@
 #   prebuilt     a release's prebuilt actiond-tool serves a downstream module
 #                through its toolchain, with no Rustc action (needs a clean
 #                checkout: the release is HEAD)
+#   remote       remote execution: PostgreSQL, BuildGrid and buildbox-workers
+#                with actiond-runner on 127.0.0.1 (e2e/remote/up.sh); the
+#                stress workload and its checks built through them, each
+#                action inside the runtime its libc property names
 #   all          ./bazelw test //... (build, linux, vm and standalone), then
 #                every mode after standalone
 #
@@ -27,7 +31,7 @@ set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 
 layer_tags=(layer-linux layer-vm layer-standalone)
-outside=(aarch64 validations stress downstream determinism bad_inputs mirror prebuilt)
+outside=(aarch64 validations stress downstream determinism bad_inputs mirror prebuilt remote)
 
 nested() {
   (cd "e2e/$1" && ../../bazelw test //... && ../../bazelw shutdown)
@@ -42,7 +46,7 @@ run_mode() {
     linux | vm | standalone) ./bazelw test --test_tag_filters="layer-$1" //... ;;
     aarch64) ./bazelw test --config=aarch64 //tools/... ;;
     stress | downstream) nested "$1" ;;
-    validations | determinism | bad_inputs | mirror | prebuilt) "e2e/$1/run.sh" ;;
+    validations | determinism | bad_inputs | mirror | prebuilt | remote) "e2e/$1/run.sh" ;;
     all)
       local status=0
       ./bazelw test //... || status=1

@@ -170,6 +170,26 @@ inside() {
   local db="postgresql://postgres@127.0.0.1:${pg_port}/bgd"
   "${bgd[@]}" migrate apply "${db}" >"${logs}/migrate.log" 2>&1 || fail "bgd migrate apply failed"
 
+  # The workers' platform, and from it the property sets BuildGrid accepts:
+  # one per libc, with every other property the workers have. A job asking
+  # for another libc (or any other property) is refused at once, naming it.
+  local a platforms=() next="" shared="" labels=""
+  for a in "${worker_args[@]}"; do
+    if [[ -n ${next} ]]; then platforms+=("${a}"); next=""; elif [[ ${a} == --platform ]]; then next=1; fi
+  done
+  for a in "${platforms[@]}"; do
+    [[ ${a} == libc=* ]] || shared+="[${a%%=*}, \"${a#*=}\"], "
+  done
+  for a in "${platforms[@]}"; do
+    [[ ${a} == libc=* ]] || continue
+    labels+="
+        - label: ${a#libc=}
+          properties: [${shared}[libc, \"${a#libc=}\"]]"
+  done
+  [[ -n ${labels} ]] || labels="
+        - label: any
+          properties: [${shared%, }]"
+
   # BuildGrid, one port, instance name "" (Bazel's default).
   local port
   port=$(free_port)
@@ -199,12 +219,18 @@ schedulers:
     sql: *sql
     storage: *cas
     action-cache: *ac
-    property-set: !dynamic-property-set
-      match-property-keys: [libc]
-    # A job that no worker can take (no libc match) fails instead of waiting.
+    property-set: !static-property-set
+      property-labels:${labels}
+    # A job that no worker takes (none left with its libc) fails instead of
+    # waiting.
     queue-timeout-job-max-age: {seconds: ${queue_timeout}}
     queue-timeout-period: {seconds: 5}
     bot-session-keepalive-timeout: 30
+    # How soon a finished job reaches the client, and a queued one a bot
+    # (each 1 s by default: most of a small action's round trip).
+    poll-interval: 0.05
+    bot-poll-interval: 0.05
+    job-assignment-interval: 0.05
 instances:
   - name: ""
     services:
@@ -216,7 +242,10 @@ instances:
         storage: *cas
       - !bytestream
         storage: *cas
-thread-pool-size: 40
+# Every Execute stream and bot session holds a thread while it waits: enough
+# for a client's uploads to never be refused (RESOURCE_EXHAUSTED) behind them.
+thread-pool-size: 200
+maximum-concurrent-rpcs: 1000
 EOF
   "${bgd[@]}" server start "${scratch}/buildgrid.yml" >"${logs}/buildgrid.log" 2>&1 &
   bgd_pid=$!
@@ -253,10 +282,6 @@ EOF
   done
   [[ -n ${ok} ]] || fail "only ${bots} of ${workers} workers registered within 60 s"
 
-  local a platforms=() next=""
-  for a in "${worker_args[@]}"; do
-    if [[ -n ${next} ]]; then platforms+=("${a}"); next=""; elif [[ ${a} == --platform ]]; then next=1; fi
-  done
   log "workers' platform: ${platforms[*]}"
   echo "${platforms[*]}" >"${scratch}/platforms"
   echo "${port}" >"${scratch}/ready.tmp"
