@@ -249,11 +249,52 @@ fn bind(source: &Path, target: &Path, read_only: bool) -> Result<()> {
         libc::MS_BIND | libc::MS_REC,
         None,
     )?;
-    if read_only {
+    // A bind of a read-only filesystem (the image) is read-only already.
+    if read_only && !on_read_only_filesystem(source) {
         let flags = libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY;
         mount(None, target, None, flags, None)?;
     }
     Ok(())
+}
+
+/// Whether `path` is on a filesystem mounted read-only.
+fn on_read_only_filesystem(path: &Path) -> bool {
+    let Ok(c) = cpath(path) else {
+        return false;
+    };
+    // SAFETY: all-zero is a valid statvfs, and the pointers are live.
+    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+    (unsafe { libc::statvfs(c.as_ptr(), &mut stat) } == 0) && stat.f_flag & libc::ST_RDONLY != 0
+}
+
+/// Makes `target` the character device that `host` is (mknod, which costs
+/// less than a bind mount), or binds `host` there where mknod is not
+/// allowed.
+fn device_node(host: &Path, target: &Path) -> Result<()> {
+    use std::os::unix::fs::{FileTypeExt as _, MetadataExt as _};
+    let meta =
+        std::fs::metadata(host).with_context(|| format!("{}: cannot stat", host.display()))?;
+    if meta.file_type().is_char_device() {
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("mkdir {}", parent.display()))?;
+        }
+        let c = cpath(target)?;
+        // SAFETY: a plain syscall on a NUL-terminated path.
+        if unsafe {
+            libc::mknod(
+                c.as_ptr(),
+                libc::S_IFCHR | 0o666,
+                meta.rdev() as libc::dev_t,
+            )
+        } == 0
+        {
+            // SAFETY: as above; mknod's mode is masked by the umask.
+            unsafe { libc::chmod(c.as_ptr(), 0o666) };
+            return Ok(());
+        }
+    }
+    bind(host, target, false)
 }
 
 // linux/loop.h
@@ -482,7 +523,7 @@ pub fn assemble_root(
     for node in ["null", "zero", "full", "random", "urandom"] {
         let host = Path::new("/dev").join(node);
         if host.exists() {
-            bind(&host, &root.join("dev").join(node), false)?;
+            device_node(&host, &root.join("dev").join(node))?;
         }
     }
     let tmp = root.join("tmp");
