@@ -45,11 +45,15 @@ pub(crate) fn execute(args: &Args) -> Result<()> {
             args.digest_function
         );
     }
+    // clap requires these unless --extract-embedded-image is given.
+    let (Some(action_path), Some(result_path)) = (&args.action, &args.action_result) else {
+        bail!("--action and --action-result are required");
+    };
     let action = Action::decode(
-        &*std::fs::read(&args.action)
-            .with_context(|| format!("{}: cannot read", args.action.display()))?,
+        &*std::fs::read(action_path)
+            .with_context(|| format!("{}: cannot read", action_path.display()))?,
     )
-    .with_context(|| format!("{}: not an Action", args.action.display()))?;
+    .with_context(|| format!("{}: not an Action", action_path.display()))?;
     // Mounts are made in a namespace of our own, before any thread starts.
     runtime_root::enter_private_mount_namespace()?;
     let tokio = tokio::runtime::Builder::new_current_thread()
@@ -58,8 +62,8 @@ pub(crate) fn execute(args: &Args) -> Result<()> {
         .context("cannot start the I/O runtime")?;
     let result = tokio.block_on(run(args, &action))?;
     let encoded = result.encode_to_vec();
-    std::fs::write(&args.action_result, encoded)
-        .with_context(|| format!("{}: cannot write", args.action_result.display()))
+    std::fs::write(result_path, encoded)
+        .with_context(|| format!("{}: cannot write", result_path.display()))
 }
 
 async fn run(args: &Args, action: &Action) -> Result<reapi_cas::proto::ActionResult> {
@@ -67,7 +71,8 @@ async fn run(args: &Args, action: &Action) -> Result<reapi_cas::proto::ActionRes
         worker_start_timestamp: now(),
         ..Default::default()
     };
-    let cas = Cas::connect(&args.remote, &args.instance).await?;
+    let remote = args.remote.as_deref().context("--remote is required")?;
+    let cas = Cas::connect(remote, &args.instance).await?;
     let command_digest = action
         .command_digest
         .as_ref()
@@ -174,7 +179,7 @@ fn run_inside(
 ) -> Result<Status> {
     let inside = PathBuf::from(EXEC_ROOT);
     let options = runtime_root::Options {
-        image: args.image.clone(),
+        image: args.image.clone().context("--image is required")?,
         libc: libc.to_owned(),
         arch,
         binds: vec![runtime_root::Bind {

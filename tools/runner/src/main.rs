@@ -23,14 +23,14 @@ use std::process::ExitCode;
 #[command(name = "actiond-runner", version, about)]
 pub(crate) struct Args {
     /// The `Action` to run (a binary protobuf).
-    #[arg(long)]
-    action: PathBuf,
+    #[arg(long, required_unless_present = "extract_embedded_image")]
+    action: Option<PathBuf>,
     /// Where the `ActionResult` goes (a binary protobuf).
-    #[arg(long)]
-    action_result: PathBuf,
+    #[arg(long, required_unless_present = "extract_embedded_image")]
+    action_result: Option<PathBuf>,
     /// The CAS: grpc://HOST:PORT.
-    #[arg(long)]
-    remote: String,
+    #[arg(long, required_unless_present = "extract_embedded_image")]
+    remote: Option<String>,
     /// The CAS instance.
     #[arg(long, default_value = "")]
     instance: String,
@@ -40,8 +40,15 @@ pub(crate) struct Args {
     workspace_path: Option<PathBuf>,
     /// The runtimes image, mounted (or extracted): the directory holding
     /// `libc/` and `common/`. A SquashFS file works too, mounted per action.
-    #[arg(long)]
-    image: PathBuf,
+    #[arg(long, required_unless_present = "extract_embedded_image")]
+    image: Option<PathBuf>,
+    /// Standalone mode, once per worker host before its workers start:
+    /// extract the runtimes image embedded in this executable (its
+    /// `runtimes` payload) to ROOT/embedded/runtimes-<sha256>, safely and
+    /// once, print its path, and exit. Mount it, and pass the mount point
+    /// as --image.
+    #[arg(long, value_name = "ROOT", exclusive = true)]
+    extract_embedded_image: Option<PathBuf>,
     /// Keep fetched input blobs here and hard-link them into place (a
     /// directory on the workspace's filesystem).
     #[arg(long)]
@@ -98,14 +105,45 @@ struct Accepted {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if let Some(root) = &args.extract_embedded_image {
+        return match extract_embedded_image(root) {
+            Ok(path) => {
+                println!("{}", path.display());
+                ExitCode::SUCCESS
+            }
+            Err(err) => {
+                eprintln!("actiond-runner: {err:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if args.validate_parameters {
         return ExitCode::SUCCESS;
     }
     match execute::execute(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("actiond-runner: {}: {err:#}", args.action.display());
+            let action = args.action.as_deref().unwrap_or(std::path::Path::new("?"));
+            eprintln!("actiond-runner: {}: {err:#}", action.display());
             ExitCode::FAILURE
         }
     }
+}
+
+/// Extracts this executable's `runtimes` payload below `root`.
+fn extract_embedded_image(root: &std::path::Path) -> anyhow::Result<PathBuf> {
+    use anyhow::Context as _;
+    let exe = std::env::current_exe().context("cannot find this executable")?;
+    let names = embedded_payload::Names::default();
+    let done = embedded_payload::extract_all(&exe, root, &names, Some("runtimes"))
+        .with_context(|| format!("{}", exe.display()))?;
+    done.into_iter()
+        .next()
+        .map(|(_, path, _)| path)
+        .with_context(|| {
+            format!(
+                "{}: no embedded runtimes image (standalone_binary with runtimes makes one)",
+                exe.display()
+            )
+        })
 }
