@@ -17,6 +17,10 @@
 #                        --runner-arg=--image=MOUNTPOINT; without any
 #                        --platform libc=..., one libc=NAME is added per
 #                        directory libc/NAME/ARCH in it for this machine's arch
+#   --standalone         standalone mode: the runner carries the image as its
+#                        embedded payload, which it extracts once at start
+#                        (actiond-runner --extract-embedded-image); then as
+#                        --image
 #   --workers N          how many workers (default 2)
 #   --queue-timeout S    a job no worker takes fails after S seconds (default 60)
 #
@@ -129,6 +133,11 @@ inside() {
   local -a as_postgres=(setpriv --reuid=postgres --regid=postgres --init-groups --)
 
   # The runtimes image, once for every worker.
+  if [[ ${image} == @embedded ]]; then
+    image=$("${runner}" --extract-embedded-image "${scratch}/standalone" 2>>"${logs}/extract.log") \
+      || fail "${runner} --extract-embedded-image failed: $(cat "${logs}/extract.log")"
+    log "extracted the runner's embedded image: ${image}"
+  fi
   if [[ -n ${image} ]]; then
     mnt="${scratch}/image"
     mkdir -p "${mnt}"
@@ -307,7 +316,7 @@ fi
 
 # ---------------------------------------------------------------------------
 # The host side.
-usage() { sed -n '7,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '7,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 runner="" image="" workers=2 queue_timeout=60
 runner_args=() platforms=()
@@ -321,6 +330,7 @@ while [[ $# -gt 0 ]]; do
     --platform=*) platforms+=("${1#*=}"); shift ;;
     --image) image=${2:?}; shift 2 ;;
     --image=*) image=${1#*=}; shift ;;
+    --standalone) image=@embedded; shift ;;
     --workers) workers=${2:?}; shift 2 ;;
     --workers=*) workers=${1#*=}; shift ;;
     --queue-timeout) queue_timeout=${2:?}; shift 2 ;;
@@ -334,7 +344,7 @@ command=("$@")
 [[ -n ${runner} ]] || { log "--runner PATH is required"; usage; }
 [[ ${workers} =~ ^[1-9][0-9]*$ ]] || die "--workers wants a positive number"
 [[ ${queue_timeout} =~ ^[1-9][0-9]*$ ]] || die "--queue-timeout wants a positive number of seconds"
-if [[ -n ${image} ]]; then
+if [[ -n ${image} && ${image} != @embedded ]]; then
   image=$(readlink -f "${image}")
   [[ -f ${image} ]] || die "no image ${image}"
   [[ ${image} == "${ws}/"* || ${image} == "${cache}/"* ]] \
@@ -380,10 +390,14 @@ for a in "${runner_args[@]}"; do worker_args+=("--runner-arg=${a}"); done
 if [[ -n ${image} ]]; then worker_args+=("--runner-arg=--image=${scratch}/image"); fi
 for p in "${platforms[@]}"; do worker_args+=(--platform "${p}"); done
 
-inside_pid=""
+inside_pid="" command_pid=""
 finish() {
   local status=$? i
   trap - EXIT INT TERM
+  if [[ -n ${command_pid} ]]; then
+    kill -TERM -- "-${command_pid}" 2>/dev/null || true
+    wait "${command_pid}" 2>/dev/null || true
+  fi
   if [[ -n ${inside_pid} ]]; then
     kill -TERM "${inside_pid}" 2>/dev/null || true
     for ((i = 0; i < 600; i++)); do
@@ -447,9 +461,14 @@ if [[ ${#command[@]} -eq 0 ]]; then
   exit 1
 fi
 
+# In a session of its own and waited for in the background, so that a signal
+# to this script stops it (its whole process group) and the cluster at once.
 set +e
-"${command[@]}"
+setsid "${command[@]}" &
+command_pid=$!
+wait "${command_pid}"
 status=$?
+command_pid=""
 set -e
 if [[ ${status} -ne 0 ]]; then
   log "${command[*]} exited with ${status}"
