@@ -231,3 +231,43 @@ fn run_inside(
         timed_out: timed_out.load(std::sync::atomic::Ordering::SeqCst),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reapi_cas::proto::{platform::Property, Platform};
+
+    fn platform(pairs: &[(&str, &str)]) -> Option<Platform> {
+        Some(Platform {
+            properties: pairs
+                .iter()
+                .map(|(name, value)| Property {
+                    name: (*name).into(),
+                    value: (*value).into(),
+                })
+                .collect(),
+        })
+    }
+
+    #[test]
+    #[allow(deprecated)]
+    fn libc_comes_from_the_command_or_the_action() {
+        let action = Action {
+            platform: platform(&[("libc", "glibc2.31")]),
+            ..Default::default()
+        };
+        let command = Command {
+            platform: platform(&[("OSFamily", "linux"), ("libc", "glibc2.35")]),
+            ..Default::default()
+        };
+        assert_eq!(property(&action, &command, "libc"), Some("glibc2.35"));
+        assert_eq!(
+            property(&action, &Command::default(), "libc"),
+            Some("glibc2.31")
+        );
+        assert_eq!(
+            property(&Action::default(), &Command::default(), "libc"),
+            None
+        );
+    }
+}

@@ -147,3 +147,50 @@ fn extract_embedded_image(root: &std::path::Path) -> anyhow::Result<PathBuf> {
             )
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The arguments buildbox-worker 1.4 passes, verbatim but for paths.
+    #[test]
+    fn takes_buildbox_workers_arguments() {
+        let args = Args::try_parse_from([
+            "actiond-runner",
+            "--image=/run/actiond/runtimes",
+            "--disable-localcas",
+            "--remote=http://127.0.0.1:53067",
+            "--retry-limit=4",
+            "--retry-delay=1000",
+            "--request-timeout=0",
+            "--keepalive-time=0",
+            "--ra-retry-limit=4",
+            "--ra-retry-delay=1000",
+            "--ra-request-timeout=0",
+            "--ra-keepalive-time=0",
+            "--action=/tmp/b/a.action",
+            "--action-result=/tmp/b/a.actionresult",
+            "--stdout-file=/tmp/out",
+            "--stderr-file=/tmp/err",
+            "--digest-function=SHA256",
+            "--partial-execution-metadata-file=/tmp/meta",
+            "--log-level=info",
+        ])
+        .unwrap();
+        assert_eq!(args.remote.as_deref(), Some("http://127.0.0.1:53067"));
+        assert_eq!(args.stdout_file, Some(PathBuf::from("/tmp/out")));
+        assert!(!args.validate_parameters);
+    }
+
+    #[test]
+    fn extraction_stands_alone() {
+        let args =
+            Args::try_parse_from(["actiond-runner", "--extract-embedded-image", "/var/lib/a"])
+                .unwrap();
+        assert_eq!(
+            args.extract_embedded_image,
+            Some(PathBuf::from("/var/lib/a"))
+        );
+        assert!(Args::try_parse_from(["actiond-runner", "--remote=x"]).is_err());
+    }
+}
