@@ -81,10 +81,11 @@ else
   fail "stress_remote_test; see ${out}/stress-test.log"
 fi
 
-# 2. Routing. Results of the glibc 2.39 build stay out of the disk cache,
-# so that only the remote cache can answer for them in 5.
+# 2. Routing. The glibc 2.39 build keeps its results out of the disk cache,
+# so that only the remote cache can answer for them in 5, and downloads every
+# output (not only the summary), so that 5 can remove them.
 workload_in 2.31
-workload_in 2.39 --disk_cache=
+workload_in 2.39 --disk_cache= --remote_download_outputs=all
 
 # 3. A real incompatibility: GLIBC_2.34 in glibc 2.31.
 if stress_bazel closefrom-2.31 build //:closefrom_action "${flags[@]}" --noremote_accept_cached \
@@ -113,10 +114,13 @@ else
   fail "libc=glibc9.9 failed without naming it; see ${out}/unknown-libc.log"
 fi
 
-# 5. Cache: after `bazel clean`, a rebuild that accepts cached results finds
-# every action of the workload in the remote cache (and the tools, built
-# locally, in the disk cache).
-if stress_bazel clean clean && stress_bazel cached build //:stress_remote "${flags[@]}" --remote_accept_cached \
+# 5. Cache: with the workload's outputs removed (its tools stay), a rebuild
+# that accepts cached results finds every one of its actions in the remote
+# cache.
+outputs=("${ws}/e2e/stress/bazel-bin/stress_remote" "${ws}/e2e/stress/bazel-bin/stress_remote.json")
+chmod -R u+w "${outputs[@]}" && rm -rf "${outputs[@]}"
+if stress_bazel cached build //:stress_remote "${flags[@]}" --remote_accept_cached \
+  --remote_download_outputs=all \
   --remote_default_exec_properties=libc=glibc2.39 \
   --execution_log_json_file="${out}/cached.exec.json"; then
   if python3 "${ws}/e2e/remote/exec_log.py" "${out}/cached.exec.json" --cache-hit \
