@@ -83,13 +83,17 @@ impl Cas {
     }
 
     /// Writes the tree `root` under `dir`, which must exist and be empty.
-    /// Files are read-only; executables have their x bits. With `cache`,
-    /// blobs are kept there (one read-only file per digest and mode) and
-    /// hard-linked into place, so a blob is fetched once per cache.
+    /// Files are read-only; executables have their x bits. With `cache`
+    /// (made if missing), blobs are kept there (one read-only file per digest
+    /// and mode) and hard-linked into place, or copied from it across
+    /// filesystems, so a blob is fetched once per cache.
     pub async fn stage(&self, root: &Digest, dir: &Path, cache: Option<&Path>) -> Result<Staged> {
         let empty = crate::digest_of(&[]);
         if *root == empty {
             return Ok(Staged::default());
+        }
+        if let Some(cache) = cache {
+            std::fs::create_dir_all(cache).map_err(io_error(cache, "cannot create the cache"))?;
         }
         let directories = self.get_tree(root).await?;
         let mut blobs: BTreeMap<String, (Digest, Vec<Placement>)> = BTreeMap::new();
@@ -139,7 +143,9 @@ impl Cas {
         for (digest, mut places) in blobs.into_values() {
             staged.files += places.len();
             if let Some(cache) = cache {
-                places.retain(|p| link(&cached(cache, &digest, p.executable), &p.path).is_err());
+                places.retain(|p| {
+                    from_cache(&cached(cache, &digest, p.executable), &p.path).is_err()
+                });
             }
             if !places.is_empty() {
                 wanted.push((digest, places));
@@ -204,8 +210,14 @@ fn cached(cache: &Path, digest: &Digest, executable: bool) -> PathBuf {
     ))
 }
 
-fn link(from: &Path, to: &Path) -> std::io::Result<()> {
-    std::fs::hard_link(from, to)
+/// Puts the cache's file `from` at `to`: a hard link, or a copy where the
+/// two are on different filesystems. Fails only when `from` is missing (or
+/// unreadable), so a blob in the cache is never fetched again.
+fn from_cache(from: &Path, to: &Path) -> std::io::Result<()> {
+    match std::fs::hard_link(from, to) {
+        Err(err) if err.kind() != std::io::ErrorKind::NotFound => std::fs::copy(from, to).map(drop),
+        done => done,
+    }
 }
 
 /// Writes `data` at every placement: through the cache when there is one,
@@ -220,7 +232,7 @@ fn place(digest: &Digest, data: &[u8], places: &[Placement], cache: Option<&Path
                 std::fs::rename(&tmp, &entry)
                     .map_err(io_error(&entry, "cannot add to the cache"))?;
             }
-            if link(&entry, &p.path).is_ok() {
+            if from_cache(&entry, &p.path).is_ok() {
                 continue;
             }
         }
@@ -238,6 +250,17 @@ fn write_file(path: &Path, data: &[u8], mode: u32) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cache_serves_by_link_and_refuses_only_a_missing_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let entry = dir.path().join("blob");
+        std::fs::write(&entry, "data").unwrap();
+        from_cache(&entry, &dir.path().join("a")).unwrap();
+        assert_eq!(std::fs::read(dir.path().join("a")).unwrap(), b"data");
+        let err = from_cache(&dir.path().join("missing"), &dir.path().join("b")).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+    }
 
     #[test]
     fn entry_names_are_plain() {
