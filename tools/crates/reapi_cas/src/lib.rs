@@ -65,6 +65,14 @@ pub(crate) fn io_error(
     move |source| Error::Io { path, what, source }
 }
 
+/// Turns a failed call's status into an error that names the call.
+pub(crate) fn failed<F: Fn() -> String>(what: &F) -> impl Fn(tonic::Status) -> Error + '_ {
+    move |source| Error::Call {
+        what: what(),
+        source,
+    }
+}
+
 /// `hash/size`, as digests are written in messages and resource names.
 pub fn display(digest: &Digest) -> String {
     format!("{}/{}", digest.hash, digest.size_bytes)
@@ -202,16 +210,10 @@ impl Cas {
             .clone()
             .read(request)
             .await
-            .map_err(|source| Error::Call {
-                what: what(),
-                source,
-            })?
+            .map_err(failed(&what))?
             .into_inner();
         let mut data = Vec::with_capacity(digest.size_bytes as usize);
-        while let Some(chunk) = stream.message().await.map_err(|source| Error::Call {
-            what: what(),
-            source,
-        })? {
+        while let Some(chunk) = stream.message().await.map_err(failed(&what))? {
             data.extend_from_slice(&chunk.data);
         }
         check(digest, &data)?;

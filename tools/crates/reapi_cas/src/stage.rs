@@ -1,7 +1,7 @@
 //! The input root of an action, written to disk.
 
 use crate::proto::{Digest, Directory};
-use crate::{display, io_error, Cas, Error, Result, BATCH_BYTES};
+use crate::{display, failed, io_error, Cas, Error, Result, BATCH_BYTES};
 use std::collections::{BTreeMap, HashMap};
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Component, Path, PathBuf};
@@ -56,16 +56,10 @@ impl Cas {
                 .clone()
                 .get_tree(request)
                 .await
-                .map_err(|source| Error::Call {
-                    what: what(),
-                    source,
-                })?
+                .map_err(failed(&what))?
                 .into_inner();
             page_token.clear();
-            while let Some(page) = stream.message().await.map_err(|source| Error::Call {
-                what: what(),
-                source,
-            })? {
+            while let Some(page) = stream.message().await.map_err(failed(&what))? {
                 for directory in page.directories {
                     let (digest, _) = crate::digest_of_message(&directory);
                     directories.insert(display(&digest), directory);
