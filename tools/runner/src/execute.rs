@@ -62,7 +62,7 @@ pub(crate) fn execute(args: &Args) -> Result<()> {
         .context("cannot start the I/O runtime")?;
     let result = tokio.block_on(run(args, &action))?;
     let encoded = result.encode_to_vec();
-    std::fs::write(result_path, encoded)
+    atomic_file::write(result_path, &encoded)
         .with_context(|| format!("{}: cannot write", result_path.display()))
 }
 
