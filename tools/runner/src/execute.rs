@@ -79,10 +79,6 @@ async fn run(args: &Args, action: &Action) -> Result<reapi_cas::proto::ActionRes
         .context("the action has no command digest")?;
     let command = Command::decode(&*cas.read(command_digest).await?)
         .with_context(|| format!("blob {}: not a Command", reapi_cas::display(command_digest)))?;
-    let (program, _) = command
-        .arguments
-        .split_first()
-        .context("the command has no arguments")?;
     let libc = property(action, &command, "libc").context(
         "the action has no libc platform property: this worker runs every action inside the \
          glibc runtime it names (e.g. --remote_default_exec_properties=libc=glibc2.35)",
@@ -128,7 +124,6 @@ async fn run(args: &Args, action: &Action) -> Result<reapi_cas::proto::ActionRes
         arch,
         &exec_root,
         &command,
-        program,
         &stdout_path,
         &stderr_path,
         action
@@ -147,12 +142,11 @@ async fn run(args: &Args, action: &Action) -> Result<reapi_cas::proto::ActionRes
             .extend_from_slice(b"actiond-runner: the action ran past its timeout and was killed\n");
     }
     metadata.output_upload_start_timestamp = now();
-    let captured = cas
+    let mut result = cas
         .capture(&workdir, &command, read(&stdout_path)?, stderr)
         .await?;
     metadata.output_upload_completed_timestamp = now();
     metadata.worker_completed_timestamp = now();
-    let mut result = captured.result;
     result.exit_code = status.code;
     result.execution_metadata = Some(metadata);
     Ok(result)
@@ -172,11 +166,14 @@ fn run_inside(
     arch: Arch,
     exec_root: &Path,
     command: &Command,
-    program: &str,
     stdout: &Path,
     stderr: &Path,
     timeout: Option<Duration>,
 ) -> Result<Status> {
+    let (program, args_rest) = command
+        .arguments
+        .split_first()
+        .context("the command has no arguments")?;
     let inside = PathBuf::from(EXEC_ROOT);
     let options = runtime_root::Options {
         image: args.image.clone().context("--image is required")?,
@@ -201,7 +198,7 @@ fn run_inside(
     };
     let mut child = root
         .command(program.as_ref())?
-        .args(&command.arguments[1..])
+        .args(args_rest)
         .stdin(std::process::Stdio::null())
         .stdout(file(stdout)?)
         .stderr(file(stderr)?)

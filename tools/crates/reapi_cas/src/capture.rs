@@ -43,15 +43,6 @@ impl Blobs {
     }
 }
 
-/// What [`Cas::capture`] found.
-#[derive(Debug, Default, PartialEq)]
-pub struct Captured {
-    /// The result, but for its exit code and metadata.
-    pub result: ActionResult,
-    /// Blobs uploaded, that the CAS did not have.
-    pub uploaded: usize,
-}
-
 fn is_executable(meta: &std::fs::Metadata) -> bool {
     meta.permissions().mode() & 0o111 != 0
 }
@@ -153,7 +144,8 @@ pub fn output_parents(command: &Command) -> Result<Vec<PathBuf>> {
 impl Cas {
     /// Uploads the outputs that `command` declares under `workdir` (its
     /// working directory in the staged input root), and its stdout and
-    /// stderr. Declared outputs that are missing are left out, as the
+    /// stderr, and returns the result but for its exit code and metadata.
+    /// Declared outputs that are missing are left out, as the
     /// protocol says; the client decides whether that is an error.
     pub async fn capture(
         &self,
@@ -161,7 +153,7 @@ impl Cas {
         command: &Command,
         stdout: Vec<u8>,
         stderr: Vec<u8>,
-    ) -> Result<Captured> {
+    ) -> Result<ActionResult> {
         let mut blobs = Blobs::default();
         let mut result = ActionResult::default();
         for rel in declared(command)? {
@@ -206,22 +198,18 @@ impl Cas {
 
         let digests = blobs.0.values().map(|(d, _)| d.clone()).collect::<Vec<_>>();
         let before = digests.len();
-        let mut uploaded = 0;
-        self.upload(digests, |digest| {
-            uploaded += 1;
-            match blobs.0.get(&display(digest)) {
-                Some((_, Source::Bytes(data))) => Ok(data.clone()),
-                Some((_, Source::File(path))) => {
-                    std::fs::read(path).map_err(io_error(path, "cannot read the output"))
-                }
-                None => Err(Error::Invalid(format!(
-                    "FindMissingBlobs named blob {}, which was not asked about ({before} were)",
-                    display(digest)
-                ))),
+        self.upload(digests, |digest| match blobs.0.get(&display(digest)) {
+            Some((_, Source::Bytes(data))) => Ok(data.clone()),
+            Some((_, Source::File(path))) => {
+                std::fs::read(path).map_err(io_error(path, "cannot read the output"))
             }
+            None => Err(Error::Invalid(format!(
+                "FindMissingBlobs named blob {}, which was not asked about ({before} were)",
+                display(digest)
+            ))),
         })
         .await?;
-        Ok(Captured { result, uploaded })
+        Ok(result)
     }
 }
 

@@ -10,8 +10,7 @@ mod capture;
 mod stage;
 
 pub use bazel_remote_apis::build::bazel::remote::execution::v2 as proto;
-pub use capture::{output_parents, Captured};
-pub use stage::Staged;
+pub use capture::output_parents;
 
 use bazel_remote_apis::google::bytestream::byte_stream_client::ByteStreamClient;
 use bazel_remote_apis::google::bytestream::{ReadRequest, WriteRequest};

@@ -6,15 +6,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Component, Path, PathBuf};
 
-/// What [`Cas::stage`] wrote.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Staged {
-    /// Files written or linked.
-    pub files: usize,
-    /// Distinct blobs fetched from the CAS (not found in the cache).
-    pub fetched: usize,
-}
-
 /// A file of the input root, where it goes and how.
 struct Placement {
     path: PathBuf,
@@ -81,10 +72,10 @@ impl Cas {
     /// (made if missing), blobs are kept there (one read-only file per digest
     /// and mode) and hard-linked into place, or copied from it across
     /// filesystems, so a blob is fetched once per cache.
-    pub async fn stage(&self, root: &Digest, dir: &Path, cache: Option<&Path>) -> Result<Staged> {
+    pub async fn stage(&self, root: &Digest, dir: &Path, cache: Option<&Path>) -> Result<()> {
         let empty = crate::digest_of(&[]);
         if *root == empty {
-            return Ok(Staged::default());
+            return Ok(());
         }
         if let Some(cache) = cache {
             std::fs::create_dir_all(cache).map_err(io_error(cache, "cannot create the cache"))?;
@@ -132,10 +123,8 @@ impl Cas {
             }
         }
 
-        let mut staged = Staged::default();
         let mut wanted = Vec::new();
         for (digest, mut places) in blobs.into_values() {
-            staged.files += places.len();
             if let Some(cache) = cache {
                 places.retain(|p| {
                     from_cache(&cached(cache, &digest, p.executable), &p.path).is_err()
@@ -145,7 +134,6 @@ impl Cas {
                 wanted.push((digest, places));
             }
         }
-        staged.fetched = wanted.len();
 
         // Small blobs in batches of at most BATCH_BYTES, large ones alone.
         let mut pending: Vec<(Digest, Vec<Placement>)> = Vec::new();
@@ -182,7 +170,7 @@ impl Cas {
                 pending_bytes = 0;
             }
         }
-        Ok(staged)
+        Ok(())
     }
 }
 
