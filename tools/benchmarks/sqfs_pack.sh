@@ -42,7 +42,7 @@ measure() {
   shift
   : >"${work}/${name}.times"
   for _ in $(seq "${runs}"); do
-    rm -f "${work}/out.sqfs"
+    rm -f "${work}/out.squashfs"
     sync
     /usr/bin/time -f "%e %M" -o "${work}/t" "$@" >/dev/null 2>&1
     cat "${work}/t" >>"${work}/${name}.times"
@@ -97,10 +97,10 @@ header
 for input in 2.31 2.35 2.39 all usrlib; do
   if [[ "${input}" == usrlib ]]; then dir=${LARGE_TREE:-/usr/lib/jvm}; label="${dir} ($(du -sh "${dir}" | cut -f1))"; else dir="${work}/tree-${input}"; label="glibc ${input} ($(du -sh "${dir}" | cut -f1))"; fi
   printf '{"compression": {"algorithm": "zstd", "level": %d}, "entries": [{"type": "tree", "path": "", "source": "%s"}]}\n' "${level}" "${dir}" >"${work}/spec.json"
-  ours=$(measure "ours-${input}" "${tool}" sqfs-pack --spec "${work}/spec.json" --out "${work}/out.sqfs" --threads "${procs}")
-  our_size=$(stat -c %s "${work}/out.sqfs")
-  theirs=$(measure "theirs-${input}" mksquashfs "${dir}" "${work}/out.sqfs" "${mksquashfs_opts[@]}")
-  their_size=$(stat -c %s "${work}/out.sqfs")
+  ours=$(measure "ours-${input}" "${tool}" sqfs-pack --spec "${work}/spec.json" --out "${work}/out.squashfs" --threads "${procs}")
+  our_size=$(stat -c %s "${work}/out.squashfs")
+  theirs=$(measure "theirs-${input}" mksquashfs "${dir}" "${work}/out.squashfs" "${mksquashfs_opts[@]}")
+  their_size=$(stat -c %s "${work}/out.squashfs")
   row "${label}" "${ours}" "${theirs}" "${our_size}" "${their_size}"
   floors[${input}]=$(measure "floor-${input}" "${floor}" "${dir}" "${level}" 131072 "${procs}")
   floor_rows+=("$(floor_row "${label}" "${floors[${input}]}" "${ours}" "${theirs}")")
@@ -131,12 +131,12 @@ header
     for d in ${debs[$v]}; do echo "dpkg-deb -x '${d}' '${work}/x/glibc${v}'"; done
     echo "cd '${work}/x/glibc${v}' && rm -rf ${strip[*]}"
   done
-  echo "mksquashfs '${work}/x' '${work}/out.sqfs' ${mksquashfs_opts[*]}"
+  echo "mksquashfs '${work}/x' '${work}/out.squashfs' ${mksquashfs_opts[*]}"
 } >"${work}/extract_and_pack.sh"
-ours=$(measure ours-debs "${tool}" sqfs-pack --spec "${work}/debs.json" --out "${work}/out.sqfs" --threads "${procs}")
-our_size=$(stat -c %s "${work}/out.sqfs")
+ours=$(measure ours-debs "${tool}" sqfs-pack --spec "${work}/debs.json" --out "${work}/out.squashfs" --threads "${procs}")
+our_size=$(stat -c %s "${work}/out.squashfs")
 theirs=$(measure theirs-debs bash "${work}/extract_and_pack.sh")
-their_size=$(stat -c %s "${work}/out.sqfs")
+their_size=$(stat -c %s "${work}/out.squashfs")
 row "3 runtimes, $(wc -w <<<"${debs[2.31]} ${debs[2.35]} ${debs[2.39]}") .debs" "${ours}" "${theirs}" "${our_size}" "${their_size}"
 
 # The .debs' floor: decompressing every data.tar (one process each, all

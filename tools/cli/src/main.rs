@@ -72,7 +72,7 @@ enum Command {
     /// Sources in the spec are relative to the current directory. The image
     /// is the same for any --threads.
     ///
-    /// Example: actiond-tool sqfs-pack --spec image.json --out image.sqfs --threads 2
+    /// Example: actiond-tool sqfs-pack --spec image.json --out image.squashfs --threads 2
     SqfsPack {
         #[arg(long)]
         spec: PathBuf,
@@ -167,7 +167,7 @@ enum PayloadCommand {
     },
     /// Copy an ELF executable, adding non-allocated sections `.actiond.<name>`.
     ///
-    /// Example: actiond-tool payload add --section runtimes=runtimes.sqfs app app.standalone
+    /// Example: actiond-tool payload add --section runtimes=runtimes.squashfs app app.standalone
     Add {
         /// NAME=FILE; the section is `<prefix>NAME`.
         #[arg(long = "section", required = true)]
@@ -187,7 +187,7 @@ pub(crate) enum CheckCommand {
     ///
     /// Sources in the spec are relative to the current directory.
     ///
-    /// Example: actiond-tool check image runtimes.sqfs --spec runtimes.sqfs.json --stamp ok
+    /// Example: actiond-tool check image runtimes.squashfs --spec runtimes.squashfs.spec.json --stamp ok
     Image {
         image: PathBuf,
         /// The sqfs_pack spec the image was made from.
@@ -260,7 +260,7 @@ pub(crate) enum CheckCommand {
     /// A standalone binary: it parses, and each payload section holds
     /// exactly the bytes of its file, as its recorded sha256 says.
     ///
-    /// Example: actiond-tool check standalone executor --payload runtimes=runtimes.sqfs
+    /// Example: actiond-tool check standalone executor --payload runtimes=runtimes.squashfs
     Standalone {
         binary: PathBuf,
         /// NAME=FILE: the section <prefix>NAME must hold FILE's bytes.
@@ -285,7 +285,7 @@ enum RuntimeCommand {
     /// (or, for another architecture, under `QEMU -L <root>`). Needs root.
     /// Exits with COMMAND's status, or 125 if it cannot be run.
     ///
-    /// Example: actiond-tool runtime run --image runtimes.sqfs --libc glibc2.35 --bind "$PWD" --workdir "$PWD" -- ./hello
+    /// Example: actiond-tool runtime run --image runtimes.squashfs --libc glibc2.35 --bind "$PWD" --workdir "$PWD" -- ./hello
     Run(RunArgs),
     /// Derive a runtime from its .debs: runtime_manifest.json,
     /// runtime_packages.json, what is added to its tree (usrmerge symlinks,

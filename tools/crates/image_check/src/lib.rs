@@ -1,5 +1,5 @@
 //! Checks that a SquashFS image is sound, for the validation actions of
-//! `runtime_squashfs` and `sqfs_image`:
+//! `runtime_squashfs` and `squashfs_image`:
 //!
 //! 1. it parses (backhand's reader);
 //! 2. no entry is owned by anyone but root;
@@ -591,7 +591,7 @@ mod tests {
 
     fn pack(tree: &sqfs_pack::Tree, dir: &Path) -> std::path::PathBuf {
         let spec: sqfs_pack::Spec = serde_json_spec();
-        let path = dir.join("image.sqfs");
+        let path = dir.join("image.squashfs");
         let out = std::fs::File::create(&path).unwrap();
         sqfs_pack::write_image(tree, &spec, 1, out).unwrap();
         path
@@ -778,7 +778,7 @@ mod tests {
             )
             .unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("owned.sqfs");
+        let path = dir.path().join("owned.squashfs");
         writer
             .write(&mut std::fs::File::create(&path).unwrap())
             .unwrap();
@@ -824,11 +824,11 @@ mod tests {
     #[test]
     fn garbage_does_not_parse() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("garbage.sqfs");
+        let path = dir.path().join("garbage.squashfs");
         std::fs::write(&path, b"not an image").unwrap();
         let err = Image::open(&path).err().unwrap().to_string();
         assert!(
-            err.contains("garbage.sqfs: the image parses: not a SquashFS image"),
+            err.contains("garbage.squashfs: the image parses: not a SquashFS image"),
             "{err}"
         );
     }

@@ -607,7 +607,7 @@ fn pack_many_files(count: usize, limit: u64) {
     };
     let tree = build_tree(&spec, dir.path(), 2).unwrap();
     assert!(tree.items.len() > 2 * count, "{} items", tree.items.len());
-    let out = std::fs::File::create(dir.path().join("out.sqfs")).unwrap();
+    let out = std::fs::File::create(dir.path().join("out.squashfs")).unwrap();
     let stats = write_image(&tree, &spec, 2, out).unwrap();
     assert!(stats.bytes > 0);
 }
