@@ -37,7 +37,7 @@ def squashfs_pack_action(ctx, tool, compression, out, entries, inputs, mnemonic 
         "mtime": compression.mtime,
     }, indent = "  ") + "\n")
     args = ctx.actions.args()
-    args.add("sqfs-pack")
+    args.add("squashfs-pack")
     args.add("--spec", spec)
     args.add("--out", out)
     ctx.actions.run(

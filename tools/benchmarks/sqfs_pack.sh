@@ -97,7 +97,7 @@ header
 for input in 2.31 2.35 2.39 all usrlib; do
   if [[ "${input}" == usrlib ]]; then dir=${LARGE_TREE:-/usr/lib/jvm}; label="${dir} ($(du -sh "${dir}" | cut -f1))"; else dir="${work}/tree-${input}"; label="glibc ${input} ($(du -sh "${dir}" | cut -f1))"; fi
   printf '{"compression": {"algorithm": "zstd", "level": %d}, "entries": [{"type": "tree", "path": "", "source": "%s"}]}\n' "${level}" "${dir}" >"${work}/spec.json"
-  ours=$(measure "ours-${input}" "${tool}" sqfs-pack --spec "${work}/spec.json" --out "${work}/out.squashfs" --threads "${procs}")
+  ours=$(measure "ours-${input}" "${tool}" squashfs-pack --spec "${work}/spec.json" --out "${work}/out.squashfs" --threads "${procs}")
   our_size=$(stat -c %s "${work}/out.squashfs")
   theirs=$(measure "theirs-${input}" mksquashfs "${dir}" "${work}/out.squashfs" "${mksquashfs_opts[@]}")
   their_size=$(stat -c %s "${work}/out.squashfs")
@@ -133,7 +133,7 @@ header
   done
   echo "mksquashfs '${work}/x' '${work}/out.squashfs' ${mksquashfs_opts[*]}"
 } >"${work}/extract_and_pack.sh"
-ours=$(measure ours-debs "${tool}" sqfs-pack --spec "${work}/debs.json" --out "${work}/out.squashfs" --threads "${procs}")
+ours=$(measure ours-debs "${tool}" squashfs-pack --spec "${work}/debs.json" --out "${work}/out.squashfs" --threads "${procs}")
 our_size=$(stat -c %s "${work}/out.squashfs")
 theirs=$(measure theirs-debs bash "${work}/extract_and_pack.sh")
 their_size=$(stat -c %s "${work}/out.squashfs")

@@ -60,7 +60,7 @@ kill_mid_write old.zst "${emu[@]}" "${tool}" zstd --level 19 --threads 1 input.b
 [[ "$(cat old.zst)" == "old bytes" ]] || fail "old.zst lost its bytes"
 # The image packer (a seeking writer), over an existing image.
 echo "old image" >image.squashfs
-kill_mid_write image.squashfs "${emu[@]}" "${tool}" sqfs-pack --spec spec.json --out image.squashfs --threads 1
+kill_mid_write image.squashfs "${emu[@]}" "${tool}" squashfs-pack --spec spec.json --out image.squashfs --threads 1
 [[ "$(cat image.squashfs)" == "old image" ]] || fail "image.squashfs lost its bytes"
 
 # And an error (not a kill) leaves no temporary file either.
@@ -73,7 +73,7 @@ head -c $((8 << 20)) /dev/zero >bomb/zeros
 tar -cf bomb.tar -C bomb zeros
 "${emu[@]}" "${tool}" zstd --level 19 bomb.tar bomb.tar.zst
 printf '{"max_expanded_bytes": 1048576, "entries": [{"type": "tar", "source": "bomb.tar.zst"}]}\n' >bomb.json
-if "${emu[@]}" "${tool}" sqfs-pack --spec bomb.json --out image.squashfs 2>err.txt; then fail "bomb packed"; fi
+if "${emu[@]}" "${tool}" squashfs-pack --spec bomb.json --out image.squashfs 2>err.txt; then fail "bomb packed"; fi
 grep -q 'bomb.tar.zst: expands past the limit of 1048576 bytes' err.txt || fail "bomb error: $(cat err.txt)"
 [[ "$(cat image.squashfs)" == "old image" ]] || fail "image.squashfs changed by a failed pack"
 leftover="$(find . -maxdepth 1 -name '.*.tmp')"

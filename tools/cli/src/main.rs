@@ -27,7 +27,7 @@ mod unpack;
     about,
     long_about = None,
     after_help = "\
-Each subcommand's --help has an example, e.g. actiond-tool sqfs-pack --help.
+Each subcommand's --help has an example, e.g. actiond-tool squashfs-pack --help.
 
 Exit codes: 0 success; 1 the action failed (one line naming the file and the
 reason; -v prints the whole chain); 2 the command line was wrong. `runtime
@@ -72,8 +72,8 @@ enum Command {
     /// Sources in the spec are relative to the current directory. The image
     /// is the same for any --threads.
     ///
-    /// Example: actiond-tool sqfs-pack --spec image.json --out image.squashfs --threads 2
-    SqfsPack {
+    /// Example: actiond-tool squashfs-pack --spec image.json --out image.squashfs --threads 2
+    SquashfsPack {
         #[arg(long)]
         spec: PathBuf,
         #[arg(long)]
@@ -371,8 +371,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Initramfs { spec, out, threads } => {
             pack::initramfs(&spec, &out, all_cores_if_zero(threads))
         }
-        Command::SqfsPack { spec, out, threads } => {
-            pack::sqfs(&spec, &out, all_cores_if_zero(threads) as usize, verbose)
+        Command::SquashfsPack { spec, out, threads } => {
+            pack::squashfs(&spec, &out, all_cores_if_zero(threads) as usize, verbose)
         }
         Command::Payload(PayloadCommand::List { file }) => payload::list(&file),
         Command::Payload(PayloadCommand::Extract { file, root, name }) => {

@@ -1,10 +1,10 @@
-//! `actiond-tool sqfs-pack` and `actiond-tool initramfs`: images from specs.
+//! `actiond-tool squashfs-pack` and `actiond-tool initramfs`: images from specs.
 
 use anyhow::{Context, Result};
 use std::path::Path;
 
 /// Writes the SquashFS image of `spec` to `out`.
-pub(crate) fn sqfs(spec: &Path, out: &Path, threads: usize, verbose: bool) -> Result<()> {
+pub(crate) fn squashfs(spec: &Path, out: &Path, threads: usize, verbose: bool) -> Result<()> {
     let parsed = sqfs_pack::Spec::read(spec)?;
     let tree = sqfs_pack::build_tree(&parsed, Path::new("."), threads)?;
     let mut file = atomic_file::AtomicFile::create(out)?;
