@@ -36,7 +36,7 @@ pub fn data_tar(data: &[u8]) {
 /// The JSON inputs: sqfs_pack specs (their dir and symlink entries written
 /// as an image in memory), initramfs specs, lock requests, and runtime
 /// manifests (which must survive a round trip).
-pub fn sqfs_spec(data: &[u8]) {
+pub fn squashfs_spec(data: &[u8]) {
     use sqfs_pack::{Compression, Entry, Spec};
     let _ = serde_json::from_slice::<initramfs::Spec>(data);
     let _ = serde_json::from_slice::<runtime_lock::Request>(data);
@@ -117,7 +117,7 @@ pub type Body = fn(&[u8]);
 pub const ALL: [(&str, Body); 5] = [
     ("deb_ar", deb_ar),
     ("data_tar", data_tar),
-    ("sqfs_spec", sqfs_spec),
+    ("squashfs_spec", squashfs_spec),
     ("payload", payload),
     ("packages_index", packages_index),
 ];

@@ -5,4 +5,4 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| actiond_fuzz::targets::sqfs_spec(data));
+fuzz_target!(|data: &[u8]| actiond_fuzz::targets::squashfs_spec(data));
