@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks sqfs_pack against mksquashfs, side by side on this machine.
 #
-# Usage: tools/benchmarks/sqfs_pack.sh [RUNS]      (default 5; medians reported)
+# Usage: tools/benchmarks/squashfs_pack.sh [RUNS]      (default 5; medians reported)
 #
 # Needs: cargo, squashfs-tools, dpkg-deb, GNU time (apt-get install
 # squashfs-tools time), and the amd64 runtime .debs, which it takes from
@@ -23,7 +23,7 @@ runs=${1:-5}
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 procs=$(nproc)
 level=15
-work=$(mktemp -d /tmp/sqfs-bench.XXXXXX)
+work=$(mktemp -d /tmp/squashfs-bench.XXXXXX)
 trap 'rm -rf "${work}"' EXIT
 
 (cd "${repo}/tools" && cargo build --release --locked -q -p actiond_tool \
