@@ -61,7 +61,7 @@ def _impl(ctx):
 ```""",
     fields = {
         "image": "File: the image.",
-        "spec": "File: the sqfs_pack spec it was made from (paths relative to the execroot).",
+        "spec": "File: the squashfs_pack spec it was made from (paths relative to the execroot).",
         "runtimes": "list of RuntimeInfo: the runtimes packed into it (empty for a generic image).",
     },
 )

@@ -1,4 +1,4 @@
-"""SquashFS images: the sqfs_pack action, `squashfs_image` and `runtime_squashfs`."""
+"""SquashFS images: the squashfs_pack action, `squashfs_image` and `runtime_squashfs`."""
 
 load("//rules:providers.bzl", "RuntimeInfo", "SquashfsInfo")
 load(":actiond_tool_toolchain.bzl", "ACTIOND_TOOL_TOOLCHAIN_TYPE", "actiond_tool")
@@ -21,7 +21,7 @@ def squashfs_pack_action(ctx, tool, compression, out, entries, inputs, mnemonic 
       compression: struct(block_size, compression, level, mtime), as
         COMPRESSION_ATTRS give them (`compression_settings(ctx)`).
       out: the image File to write.
-      entries: sqfs_pack spec entries (dicts; paths relative to the execroot).
+      entries: squashfs_pack spec entries (dicts; paths relative to the execroot).
       inputs: every File the entries read.
       mnemonic: the action's mnemonic.
 
@@ -188,7 +188,7 @@ squashfs_image(
 )
 
 def runtime_entries(runtime, prefix):
-    """The sqfs_pack entries that put a runtime below `prefix`.
+    """The squashfs_pack entries that put a runtime below `prefix`.
 
     Args:
       runtime: a RuntimeInfo.

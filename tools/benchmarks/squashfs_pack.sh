@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmarks sqfs_pack against mksquashfs, side by side on this machine.
+# Benchmarks squashfs_pack against mksquashfs, side by side on this machine.
 #
 # Usage: tools/benchmarks/squashfs_pack.sh [RUNS]      (default 5; medians reported)
 #
@@ -7,11 +7,11 @@
 # squashfs-tools time), and the amd64 runtime .debs, which it takes from
 # Bazel's output base (./bazelw build //runtimes:runtimes_squashfs_x86_64 first).
 #
-# 1. tree -> image: sqfs_pack (spec entry "tree") against
+# 1. tree -> image: squashfs_pack (spec entry "tree") against
 #    mksquashfs -comp zstd -Xcompression-level 15 -b 128K -processors N,
 #    on each amd64 runtime, the three together, and a large tree
 #    ($LARGE_TREE, default /usr/lib/jvm).
-# 2. .debs -> image: sqfs_pack streaming the .debs against dpkg-deb -x
+# 2. .debs -> image: squashfs_pack streaming the .debs against dpkg-deb -x
 #    followed by the same mksquashfs.
 # Both report the median wall time, the ratio, output sizes and peak RSS.
 # 3. The floor: the same blocks compressed with zstd alone on the same
@@ -27,7 +27,7 @@ work=$(mktemp -d /tmp/squashfs-bench.XXXXXX)
 trap 'rm -rf "${work}"' EXIT
 
 (cd "${repo}/tools" && cargo build --release --locked -q -p actiond_tool \
-  && cargo build --release --locked -q -p sqfs_pack --example compression_floor)
+  && cargo build --release --locked -q -p squashfs_pack --example compression_floor)
 tool="${repo}/tools/target/release/actiond-tool"
 floor="${repo}/tools/target/release/examples/compression_floor"
 debs_dir=$(cd "${repo}" && ./bazelw info output_base 2>/dev/null)/external
@@ -62,7 +62,7 @@ row() { # LABEL OURS THEIRS OUR_SIZE THEIR_SIZE
 }
 
 header() {
-  echo "| input | sqfs_pack | mksquashfs | time ratio | sqfs_pack bytes | mksquashfs bytes | size ratio | sqfs_pack peak RSS | mksquashfs peak RSS |"
+  echo "| input | squashfs_pack | mksquashfs | time ratio | squashfs_pack bytes | mksquashfs bytes | size ratio | squashfs_pack peak RSS | mksquashfs peak RSS |"
   echo "|---|---|---|---|---|---|---|---|---|"
 }
 
@@ -154,6 +154,6 @@ floor_rows+=("$(floor_row "3 runtimes, .debs (decompress ${dt} s + compress ${ft
 echo
 echo "## 3. The compression floor (zstd alone on the same blocks, ${procs} threads)"
 echo
-echo "| input | floor | floor / sqfs_pack | floor / reference |"
+echo "| input | floor | floor / squashfs_pack | floor / reference |"
 echo "|---|---|---|---|"
 printf '%s\n' "${floor_rows[@]}"

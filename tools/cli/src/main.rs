@@ -190,7 +190,7 @@ pub(crate) enum CheckCommand {
     /// Example: actiond-tool check image runtimes.squashfs --spec runtimes.squashfs.spec.json --stamp ok
     Image {
         image: PathBuf,
-        /// The sqfs_pack spec the image was made from.
+        /// The squashfs_pack spec the image was made from.
         #[arg(long)]
         spec: Option<PathBuf>,
         /// Write this empty file when every check passes.
@@ -221,7 +221,7 @@ pub(crate) enum CheckCommand {
     ///
     /// Example: actiond-tool check runtime --spec glibc2.35_x86_64.spec.json --stamp ok
     Runtime {
-        /// An sqfs_pack spec; its sources are relative to the current directory.
+        /// An squashfs_pack spec; its sources are relative to the current directory.
         #[arg(long)]
         spec: PathBuf,
         /// Write this empty file when every check passes.

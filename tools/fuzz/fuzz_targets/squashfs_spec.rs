@@ -1,4 +1,4 @@
-//! The JSON specs and manifests: the sqfs_pack spec (parsed, and, for its
+//! The JSON specs and manifests: the squashfs_pack spec (parsed, and, for its
 //! entries that need no source files, gathered into a tree and written as
 //! an image in memory), the initramfs spec, the lock request and the runtime
 //! manifest.
