@@ -47,7 +47,7 @@ GlibcSysrootInfo = provider(
 )
 
 SquashfsInfo = provider(
-    doc = """A SquashFS image made by `sqfs_image` or `runtime_squashfs`.
+    doc = """A SquashFS image made by `squashfs_image` or `runtime_squashfs`.
 
 Example: the image and its spec, from a rule's attribute.
 
@@ -57,11 +57,11 @@ load("@rules_actiond//rules:providers.bzl", "SquashfsInfo")
 def _impl(ctx):
     info = ctx.attr.image[SquashfsInfo]
     runtimes = ["{}/{}".format(r.name, r.arch) for r in info.runtimes]
-    ...  # info.image: the .sqfs File; info.spec: what it was packed from
+    ...  # info.image: the .squashfs File; info.spec: what it was packed from
 ```""",
     fields = {
         "image": "File: the image.",
-        "spec": "File: the sqfs_pack spec it was made from (paths relative to the execroot).",
+        "spec": "File: the squashfs_pack spec it was made from (paths relative to the execroot).",
         "runtimes": "list of RuntimeInfo: the runtimes packed into it (empty for a generic image).",
     },
 )

@@ -12,8 +12,9 @@
 #   --platform K=V       passed to every worker as --platform K=V (repeatable);
 #                        OSFamily=linux and ISA=<this machine's> are added
 #                        unless given
-#   --image FILE.sqfs    a runtimes image: mounted read-only once, under the
-#                        scratch directory, and passed to every worker as
+#   --image FILE         a runtimes image (a .squashfs file): mounted
+#                        read-only once, under the scratch directory, and
+#                        passed to every worker as
 #                        --runner-arg=--image=MOUNTPOINT; without any
 #                        --platform libc=..., one libc=NAME is added per
 #                        directory libc/NAME/ARCH in it for this machine's arch

@@ -47,7 +47,7 @@ case_ runtime_wrong_version \
   "runtime_wrong_version.check.json: glibc's version matches the runtime's name" \
   "libc/glibc2.31/x86_64/root/lib/x86_64-linux-gnu/libc.so.6 is glibc 2.35, but the runtime is named glibc2.31"
 case_ image_non_root \
-  "non_root.sqfs: every entry is owned by root: /etc/passwd is owned by 1000:1000"
+  "non_root.squashfs: every entry is owned by root: /etc/passwd is owned by 1000:1000"
 case_ standalone_tampered \
   "tampered: each section holds its payload: runtimes has sha256"
 case_ initramfs_wrong_arch \

@@ -4,7 +4,7 @@ Repository rules only download a .deb, check its sha256 and its ar
 structure here, and write a BUILD file. Everything that reads the archive's
 contents runs as a build action through actiond-tool, whose reader refuses
 any entry that would land outside its tree (`deb_extract`, `glibc_runtime`,
-`sqfs_image`).
+`squashfs_image`).
 """
 
 load(":actiond_tool_toolchain.bzl", "ACTIOND_TOOL_TOOLCHAIN_TYPE", "actiond_tool")

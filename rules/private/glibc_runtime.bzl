@@ -2,7 +2,7 @@
 
 load("//rules:providers.bzl", "RuntimeInfo")
 load(":actiond_tool_toolchain.bzl", "ACTIOND_TOOL_TOOLCHAIN_TYPE", "actiond_tool")
-load(":sqfs.bzl", "runtime_entries")
+load(":squashfs.bzl", "runtime_entries")
 
 def runtime_validation_action(ctx, tool, runtime):
     """Registers the validation action of a runtime: it checks the runtime as an image would hold it, from its .debs.

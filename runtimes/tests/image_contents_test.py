@@ -3,7 +3,7 @@
 
 Usage: image_contents_test.py TOOL IMAGE SPEC
 
-The expected tree is rebuilt independently of sqfs_pack: `dpkg-deb -x` for
+The expected tree is rebuilt independently of squashfs_pack: `dpkg-deb -x` for
 each .deb (then the strip patterns are removed), plain copies for files and
 `ln -s` for symlinks. It must equal `unsquashfs -d` of the image, and the
 `unsquashfs -lls` listing must give every entry's mode, owner (root/root),

@@ -25,9 +25,9 @@ for settings in "1 UTC 022 C" "3 Asia/Kolkata 077 de_DE.UTF-8" "8 America/Santia
   (
     cd "${work}"
     umask "${mask}"
-    TZ=${tz} LC_ALL=${locale} "${tool}" sqfs-pack --spec "${spec}" --out "again.sqfs" --threads "${threads}"
+    TZ=${tz} LC_ALL=${locale} "${tool}" squashfs-pack --spec "${spec}" --out "again.squashfs" --threads "${threads}"
   )
-  got=$(sha256sum "${work}/again.sqfs" | cut -d' ' -f1)
+  got=$(sha256sum "${work}/again.squashfs" | cut -d' ' -f1)
   [[ "${got}" == "${want}" ]] || fail "threads=${threads} TZ=${tz} umask=${mask} LC_ALL=${locale}: ${got} != ${want}"
   echo "same sha256 with threads=${threads} TZ=${tz} umask=${mask} LC_ALL=${locale}"
 done

@@ -3,7 +3,7 @@
 
 Usage: schema_test.py TOOL MANIFEST_SCHEMA PACKAGES_SCHEMA INPUT...
 
-INPUT is a runtimes image (.sqfs: every libc/<name>/<arch>/ in it, read
+INPUT is a runtimes image (.squashfs: every libc/<name>/<arch>/ in it, read
 with unsquashfs), a runtime_manifest.json, a runtime_packages.json, or
 manifest:PATH for a manifest of another name (a fixture); other files (a
 runtime's .debs) are passed over. Each manifest must be valid against
@@ -79,7 +79,7 @@ def main():
     manifests, packages = [], []
     for arg in inputs:
         path = os.path.abspath(arg.removeprefix("manifest:"))
-        if path.endswith(".sqfs"):
+        if path.endswith(".squashfs"):
             more_m, more_p = image_files(path, work)
             manifests += more_m
             packages += more_p

@@ -14,7 +14,7 @@ runs=${1:-1000}
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 (cd "${repo}/tools" && cargo build --release --locked -q -p actiond_tool)
 tool="${repo}/tools/target/release/actiond-tool"
-image="${repo}/bazel-bin/runtimes/runtimes_squashfs_x86_64.sqfs"
+image="${repo}/bazel-bin/runtimes/runtimes_squashfs_x86_64.squashfs"
 work=$(mktemp -d /tmp/runtime-entry-bench.XXXXXX)
 mnt="${work}/image"
 cleanup() {

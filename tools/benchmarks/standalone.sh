@@ -10,7 +10,7 @@ warm_runs=${1:-500} cold_runs=${2:-10}
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 (cd "${repo}/tools" && cargo build --release --locked -q -p actiond_tool -p embedded_payload)
 bin="${repo}/tools/target/release"
-image="${repo}/bazel-bin/runtimes/runtimes_squashfs_x86_64.sqfs"
+image="${repo}/bazel-bin/runtimes/runtimes_squashfs_x86_64.squashfs"
 work=$(mktemp -d /tmp/standalone-bench.XXXXXX)
 trap 'rm -rf "${work}"' EXIT
 "${bin}/actiond-tool" payload add --section runtimes="${image}" "${bin}/self_extract" "${work}/standalone"

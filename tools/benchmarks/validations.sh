@@ -16,7 +16,7 @@ bin=$(./bazelw info bazel-bin 2>/dev/null)
 # One build from a deleted image; prints "ELAPSED CRITICAL_PATH" in seconds.
 build() {
   find "${bin}/runtimes" "${bin}/external" -maxdepth 2 \
-    \( -name 'runtimes_squashfs_*.sqfs' -o -name '*.validation' \) -delete
+    \( -name 'runtimes_squashfs_*.squashfs' -o -name '*.validation' \) -delete
   # .bazelrc turns output checking off for speed, and bazelw's disk cache
   # would serve the deleted outputs: these builds need neither.
   ./bazelw build --experimental_check_output_files --disk_cache= "$@" "${target}" 2>&1 \

@@ -59,9 +59,9 @@ echo "old bytes" >old.zst
 kill_mid_write old.zst "${emu[@]}" "${tool}" zstd --level 19 --threads 1 input.bin old.zst
 [[ "$(cat old.zst)" == "old bytes" ]] || fail "old.zst lost its bytes"
 # The image packer (a seeking writer), over an existing image.
-echo "old image" >image.sqfs
-kill_mid_write image.sqfs "${emu[@]}" "${tool}" sqfs-pack --spec spec.json --out image.sqfs --threads 1
-[[ "$(cat image.sqfs)" == "old image" ]] || fail "image.sqfs lost its bytes"
+echo "old image" >image.squashfs
+kill_mid_write image.squashfs "${emu[@]}" "${tool}" squashfs-pack --spec spec.json --out image.squashfs --threads 1
+[[ "$(cat image.squashfs)" == "old image" ]] || fail "image.squashfs lost its bytes"
 
 # And an error (not a kill) leaves no temporary file either.
 if "${emu[@]}" "${tool}" zstd --level 19 missing.bin old.zst 2>/dev/null; then fail "missing input accepted"; fi
@@ -73,9 +73,9 @@ head -c $((8 << 20)) /dev/zero >bomb/zeros
 tar -cf bomb.tar -C bomb zeros
 "${emu[@]}" "${tool}" zstd --level 19 bomb.tar bomb.tar.zst
 printf '{"max_expanded_bytes": 1048576, "entries": [{"type": "tar", "source": "bomb.tar.zst"}]}\n' >bomb.json
-if "${emu[@]}" "${tool}" sqfs-pack --spec bomb.json --out image.sqfs 2>err.txt; then fail "bomb packed"; fi
+if "${emu[@]}" "${tool}" squashfs-pack --spec bomb.json --out image.squashfs 2>err.txt; then fail "bomb packed"; fi
 grep -q 'bomb.tar.zst: expands past the limit of 1048576 bytes' err.txt || fail "bomb error: $(cat err.txt)"
-[[ "$(cat image.sqfs)" == "old image" ]] || fail "image.sqfs changed by a failed pack"
+[[ "$(cat image.squashfs)" == "old image" ]] || fail "image.squashfs changed by a failed pack"
 leftover="$(find . -maxdepth 1 -name '.*.tmp')"
 [[ -z "${leftover}" ]] || fail "temporary files left: ${leftover}"
 echo PASS

@@ -18,7 +18,7 @@
 # per target, then 'N passed, N failed'.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-all=(deb_ar data_tar sqfs_spec payload packages_index cpio_roundtrip)
+all=(deb_ar data_tar squashfs_spec payload packages_index cpio_roundtrip)
 [[ $# -ge 1 && "$1" =~ ^[0-9]+$ ]] || {
   echo "usage: $0 SECONDS [TARGET...]   (targets: ${all[*]})" >&2
   exit 2
@@ -59,7 +59,7 @@ for t in "${targets[@]}"; do
   # write_image leaks one small compressor per image on purpose (backhand
   # takes a &'static one): not a leak to report.
   leaks=1
-  [[ "${t}" == sqfs_spec ]] && leaks=0
+  [[ "${t}" == squashfs_spec ]] && leaks=0
   echo "== ${t}: ${seconds}s" >&2
   set +e
   # shellcheck disable=SC2086  # FUZZ_ARGS holds several libFuzzer flags

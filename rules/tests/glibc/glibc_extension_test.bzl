@@ -1,4 +1,4 @@
-"""Unit tests of the glibc extension's tag handling (strip patterns are tested in Rust, tools/crates/sqfs_pack/src/strip.rs)."""
+"""Unit tests of the glibc extension's tag handling (strip patterns are tested in Rust, tools/crates/squashfs_pack/src/strip.rs)."""
 
 load("@bazel_skylib//lib:unittest.bzl", "asserts", "unittest")
 load("//rules/private:glibc_deb_runtime.bzl", "DEFAULT_STRIP", "GCONV_STRIP")

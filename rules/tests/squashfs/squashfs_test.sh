@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# sqfs_image and runtime_squashfs: what unsquashfs lists in the images.
+# squashfs_image and runtime_squashfs: what unsquashfs lists in the images.
 set -euo pipefail
 everything=$1 runtimes=$2
 fail() { echo "FAIL: $*" >&2; exit 1; }

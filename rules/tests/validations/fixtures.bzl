@@ -9,7 +9,7 @@ load("//rules/private:actiond_tool_toolchain.bzl", "ACTIOND_TOOL_TOOLCHAIN_TYPE"
 load("//rules/private:glibc_runtime.bzl", "runtime_validation_action")
 
 # buildifier: disable=bzl-visibility
-load("//rules/private:sqfs.bzl", "sqfs_validation_action")
+load("//rules/private:squashfs.bzl", "squashfs_validation_action")
 
 # buildifier: disable=bzl-visibility
 load("//rules/private:standalone.bzl", "standalone_validation_action")
@@ -46,7 +46,7 @@ runtime_with_manifest = rule(
 def _checked_image_impl(ctx):
     spec = ctx.actions.declare_file(ctx.label.name + ".spec.json")
     ctx.actions.write(spec, json.encode({"entries": []}))
-    stamp = sqfs_validation_action(ctx, actiond_tool(ctx), ctx.file.image, spec, depset())
+    stamp = squashfs_validation_action(ctx, actiond_tool(ctx), ctx.file.image, spec, depset())
     return [
         DefaultInfo(files = depset([ctx.file.image])),
         OutputGroupInfo(_validation = depset([stamp])),
@@ -55,7 +55,7 @@ def _checked_image_impl(ctx):
 checked_image = rule(
     implementation = _checked_image_impl,
     toolchains = [ACTIOND_TOOL_TOOLCHAIN_TYPE],
-    doc = "Any image file, validated as `runtime_squashfs` and `sqfs_image` validate theirs.",
+    doc = "Any image file, validated as `runtime_squashfs` and `squashfs_image` validate theirs.",
     attrs = {
         "image": attr.label(allow_single_file = True, mandatory = True),
     },

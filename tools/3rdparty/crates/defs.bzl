@@ -404,7 +404,7 @@ _NORMAL_DEPENDENCIES = {
             "thiserror": Label("@crates__thiserror-2.0.21//:thiserror"),
         },
     },
-    "tools/crates/sqfs_pack": {
+    "tools/crates/squashfs_pack": {
         _COMMON_CONDITION: {
             "backhand": Label("@crates__backhand-0.25.5//:backhand"),
             "serde": Label("@crates__serde-1.0.229//:serde"),
@@ -418,6 +418,7 @@ _NORMAL_DEPENDENCIES = {
     "tools/crates/stress_action": {
         _COMMON_CONDITION: {
             "anyhow": Label("@crates__anyhow-1.0.104//:anyhow"),
+            "libc": Label("@crates__libc-0.2.191//:libc"),
             "sha2": Label("@crates__sha2-0.10.9//:sha2"),
         },
     },
@@ -502,7 +503,7 @@ _NORMAL_ALIASES = {
         _COMMON_CONDITION: {
         },
     },
-    "tools/crates/sqfs_pack": {
+    "tools/crates/squashfs_pack": {
         _COMMON_CONDITION: {
         },
     },
@@ -583,7 +584,7 @@ _NORMAL_DEV_DEPENDENCIES = {
     },
     "tools/crates/runtime_root": {
     },
-    "tools/crates/sqfs_pack": {
+    "tools/crates/squashfs_pack": {
         _COMMON_CONDITION: {
             "ar": Label("@crates__ar-0.9.0//:ar"),
             "flate2": Label("@crates__flate2-1.1.11//:flate2"),
@@ -652,7 +653,7 @@ _NORMAL_DEV_ALIASES = {
     },
     "tools/crates/runtime_root": {
     },
-    "tools/crates/sqfs_pack": {
+    "tools/crates/squashfs_pack": {
         _COMMON_CONDITION: {
         },
     },
@@ -700,7 +701,7 @@ _PROC_MACRO_DEPENDENCIES = {
     },
     "tools/crates/runtime_root": {
     },
-    "tools/crates/sqfs_pack": {
+    "tools/crates/squashfs_pack": {
     },
     "tools/crates/stress_action": {
     },
@@ -744,7 +745,7 @@ _PROC_MACRO_ALIASES = {
     },
     "tools/crates/runtime_root": {
     },
-    "tools/crates/sqfs_pack": {
+    "tools/crates/squashfs_pack": {
     },
     "tools/crates/stress_action": {
     },
@@ -788,7 +789,7 @@ _PROC_MACRO_DEV_DEPENDENCIES = {
     },
     "tools/crates/runtime_root": {
     },
-    "tools/crates/sqfs_pack": {
+    "tools/crates/squashfs_pack": {
     },
     "tools/crates/stress_action": {
     },
@@ -848,7 +849,7 @@ _PROC_MACRO_DEV_ALIASES = {
     },
     "tools/crates/runtime_root": {
     },
-    "tools/crates/sqfs_pack": {
+    "tools/crates/squashfs_pack": {
         _COMMON_CONDITION: {
         },
     },
@@ -896,7 +897,7 @@ _BUILD_DEPENDENCIES = {
     },
     "tools/crates/runtime_root": {
     },
-    "tools/crates/sqfs_pack": {
+    "tools/crates/squashfs_pack": {
     },
     "tools/crates/stress_action": {
     },
@@ -940,7 +941,7 @@ _BUILD_ALIASES = {
     },
     "tools/crates/runtime_root": {
     },
-    "tools/crates/sqfs_pack": {
+    "tools/crates/squashfs_pack": {
     },
     "tools/crates/stress_action": {
     },
@@ -984,7 +985,7 @@ _BUILD_PROC_MACRO_DEPENDENCIES = {
     },
     "tools/crates/runtime_root": {
     },
-    "tools/crates/sqfs_pack": {
+    "tools/crates/squashfs_pack": {
     },
     "tools/crates/stress_action": {
     },
@@ -1028,7 +1029,7 @@ _BUILD_PROC_MACRO_ALIASES = {
     },
     "tools/crates/runtime_root": {
     },
-    "tools/crates/sqfs_pack": {
+    "tools/crates/squashfs_pack": {
     },
     "tools/crates/stress_action": {
     },

@@ -83,10 +83,10 @@ pub(crate) fn run(command: CheckCommand) -> Result<()> {
     Ok(())
 }
 
-/// The tree an sqfs_pack spec gives, its sources read from the current directory.
-fn spec_tree(spec: &Path) -> Result<sqfs_pack::Tree> {
-    let parsed = sqfs_pack::Spec::read(spec)?;
-    sqfs_pack::build_tree(&parsed, Path::new("."), 1)
+/// The tree an squashfs_pack spec gives, its sources read from the current directory.
+fn spec_tree(spec: &Path) -> Result<squashfs_pack::Tree> {
+    let parsed = squashfs_pack::Spec::read(spec)?;
+    squashfs_pack::build_tree(&parsed, Path::new("."), 1)
         .with_context(|| format!("{}: reading the spec's sources", spec.display()))
 }
 

@@ -27,7 +27,7 @@ mod unpack;
     about,
     long_about = None,
     after_help = "\
-Each subcommand's --help has an example, e.g. actiond-tool sqfs-pack --help.
+Each subcommand's --help has an example, e.g. actiond-tool squashfs-pack --help.
 
 Exit codes: 0 success; 1 the action failed (one line naming the file and the
 reason; -v prints the whole chain); 2 the command line was wrong. `runtime
@@ -72,8 +72,8 @@ enum Command {
     /// Sources in the spec are relative to the current directory. The image
     /// is the same for any --threads.
     ///
-    /// Example: actiond-tool sqfs-pack --spec image.json --out image.sqfs --threads 2
-    SqfsPack {
+    /// Example: actiond-tool squashfs-pack --spec image.json --out image.squashfs --threads 2
+    SquashfsPack {
         #[arg(long)]
         spec: PathBuf,
         #[arg(long)]
@@ -167,7 +167,7 @@ enum PayloadCommand {
     },
     /// Copy an ELF executable, adding non-allocated sections `.actiond.<name>`.
     ///
-    /// Example: actiond-tool payload add --section runtimes=runtimes.sqfs app app.standalone
+    /// Example: actiond-tool payload add --section runtimes=runtimes.squashfs app app.standalone
     Add {
         /// NAME=FILE; the section is `<prefix>NAME`.
         #[arg(long = "section", required = true)]
@@ -187,10 +187,10 @@ pub(crate) enum CheckCommand {
     ///
     /// Sources in the spec are relative to the current directory.
     ///
-    /// Example: actiond-tool check image runtimes.sqfs --spec runtimes.sqfs.json --stamp ok
+    /// Example: actiond-tool check image runtimes.squashfs --spec runtimes.squashfs.spec.json --stamp ok
     Image {
         image: PathBuf,
-        /// The sqfs_pack spec the image was made from.
+        /// The squashfs_pack spec the image was made from.
         #[arg(long)]
         spec: Option<PathBuf>,
         /// Write this empty file when every check passes.
@@ -221,7 +221,7 @@ pub(crate) enum CheckCommand {
     ///
     /// Example: actiond-tool check runtime --spec glibc2.35_x86_64.spec.json --stamp ok
     Runtime {
-        /// An sqfs_pack spec; its sources are relative to the current directory.
+        /// An squashfs_pack spec; its sources are relative to the current directory.
         #[arg(long)]
         spec: PathBuf,
         /// Write this empty file when every check passes.
@@ -260,7 +260,7 @@ pub(crate) enum CheckCommand {
     /// A standalone binary: it parses, and each payload section holds
     /// exactly the bytes of its file, as its recorded sha256 says.
     ///
-    /// Example: actiond-tool check standalone executor --payload runtimes=runtimes.sqfs
+    /// Example: actiond-tool check standalone executor --payload runtimes=runtimes.squashfs
     Standalone {
         binary: PathBuf,
         /// NAME=FILE: the section <prefix>NAME must hold FILE's bytes.
@@ -285,7 +285,7 @@ enum RuntimeCommand {
     /// (or, for another architecture, under `QEMU -L <root>`). Needs root.
     /// Exits with COMMAND's status, or 125 if it cannot be run.
     ///
-    /// Example: actiond-tool runtime run --image runtimes.sqfs --libc glibc2.35 --bind "$PWD" --workdir "$PWD" -- ./hello
+    /// Example: actiond-tool runtime run --image runtimes.squashfs --libc glibc2.35 --bind "$PWD" --workdir "$PWD" -- ./hello
     Run(RunArgs),
     /// Derive a runtime from its .debs: runtime_manifest.json,
     /// runtime_packages.json, what is added to its tree (usrmerge symlinks,
@@ -371,8 +371,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Initramfs { spec, out, threads } => {
             pack::initramfs(&spec, &out, all_cores_if_zero(threads))
         }
-        Command::SqfsPack { spec, out, threads } => {
-            pack::sqfs(&spec, &out, all_cores_if_zero(threads) as usize, verbose)
+        Command::SquashfsPack { spec, out, threads } => {
+            pack::squashfs(&spec, &out, all_cores_if_zero(threads) as usize, verbose)
         }
         Command::Payload(PayloadCommand::List { file }) => payload::list(&file),
         Command::Payload(PayloadCommand::Extract { file, root, name }) => {

@@ -1,14 +1,14 @@
-//! `actiond-tool sqfs-pack` and `actiond-tool initramfs`: images from specs.
+//! `actiond-tool squashfs-pack` and `actiond-tool initramfs`: images from specs.
 
 use anyhow::{Context, Result};
 use std::path::Path;
 
 /// Writes the SquashFS image of `spec` to `out`.
-pub(crate) fn sqfs(spec: &Path, out: &Path, threads: usize, verbose: bool) -> Result<()> {
-    let parsed = sqfs_pack::Spec::read(spec)?;
-    let tree = sqfs_pack::build_tree(&parsed, Path::new("."), threads)?;
+pub(crate) fn squashfs(spec: &Path, out: &Path, threads: usize, verbose: bool) -> Result<()> {
+    let parsed = squashfs_pack::Spec::read(spec)?;
+    let tree = squashfs_pack::build_tree(&parsed, Path::new("."), threads)?;
     let mut file = atomic_file::AtomicFile::create(out)?;
-    let stats = sqfs_pack::write_image(&tree, &parsed, threads, &mut file)
+    let stats = squashfs_pack::write_image(&tree, &parsed, threads, &mut file)
         .with_context(|| format!("{}", out.display()))?;
     file.set_len(stats.bytes)?;
     file.commit()?;

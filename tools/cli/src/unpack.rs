@@ -1,12 +1,12 @@
 //! `actiond-tool runtime derive` and `actiond-tool deb extract`: the build
 //! actions that read .debs where repository rules used to unpack them. Both
-//! read through sqfs_pack's checked reader, which refuses absolute names,
+//! read through squashfs_pack's checked reader, which refuses absolute names,
 //! `..`, names below a symlink of the archive, hard links to anything but an
 //! earlier file, device nodes and over-long names, naming the .deb and entry.
 
 use anyhow::{bail, Context, Result};
 use runtime_manifest::Arch;
-use sqfs_pack::tree::{Node, Tree};
+use squashfs_pack::tree::{Node, Tree};
 use std::path::PathBuf;
 
 /// What a tree of .debs is: its glibc, arch, and what is left out.
@@ -133,7 +133,7 @@ pub(crate) struct ExtractArgs {
 pub(crate) fn extract(args: ExtractArgs) -> Result<()> {
     let mut tree = Tree::default();
     for deb in &args.debs {
-        sqfs_pack::deb::read_deb(deb, "", &[], decompress::DEFAULT_LIMIT)?.add_to(&mut tree)?;
+        squashfs_pack::deb::read_deb(deb, "", &[], decompress::DEFAULT_LIMIT)?.add_to(&mut tree)?;
     }
     let names = || {
         args.debs

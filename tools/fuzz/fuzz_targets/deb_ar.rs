@@ -1,4 +1,4 @@
-//! A .deb (ar archive) read as `sqfs_pack` reads it: the ar members, then
+//! A .deb (ar archive) read as `squashfs_pack` reads it: the ar members, then
 //! the data.tar.* stream, decompressed and parsed, into a tree.
 #![no_main]
 use libfuzzer_sys::fuzz_target;

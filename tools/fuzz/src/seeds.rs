@@ -45,18 +45,18 @@ pub fn all() -> Vec<(&'static str, String, Vec<u8>)> {
         ));
     }
 
-    // sqfs_spec: the specs and manifests of the tools.
+    // squashfs_spec: the specs and manifests of the tools.
     for (name, text) in [
         (
-            "sqfs",
+            "squashfs",
             r#"{"compression": {"algorithm": "zstd", "level": 15}, "block_size": 131072, "mtime": 0, "max_expanded_bytes": 1000, "entries": [{"type": "dir", "path": "common/root/etc", "mode": 493}, {"type": "symlink", "path": "lib", "target": "usr/lib"}, {"type": "file", "path": "etc/hosts", "source": "hosts", "mode": 420}, {"type": "deb", "source": "libc6.deb", "prefix": "libc/root", "strip": ["usr/share/doc"]}, {"type": "tar", "source": "x.tar.zst", "prefix": "opt"}, {"type": "tree", "path": "opt/tool", "source": "tool_dir"}]}"#,
         ),
         (
-            "sqfs-xz",
+            "squashfs-xz",
             r#"{"compression": {"algorithm": "xz", "level": 6}, "block_size": 4096, "entries": [{"type": "dir", "path": "a/b"}, {"type": "symlink", "path": "a/c", "target": "b"}]}"#,
         ),
         (
-            "sqfs-gzip",
+            "squashfs-gzip",
             r#"{"compression": {"algorithm": "gzip", "level": 9}, "entries": [{"type": "dir", "path": "x"}]}"#,
         ),
         (
@@ -72,7 +72,7 @@ pub fn all() -> Vec<(&'static str, String, Vec<u8>)> {
             r#"{"name": "glibc2.35", "arch": "x86_64", "debs": [{"package": "libc6", "version": "2.35-0ubuntu3", "filename": "libc6_2.35-0ubuntu3_amd64.deb", "sha256": "0000000000000000000000000000000000000000000000000000000000000000"}], "mounts": [{"source": "usr", "target": "/usr"}], "interpreters": ["/lib64/ld-linux-x86-64.so.2"]}"#,
         ),
     ] {
-        seeds.push(("sqfs_spec", name.into(), text.as_bytes().to_vec()));
+        seeds.push(("squashfs_spec", name.into(), text.as_bytes().to_vec()));
     }
 
     // payload: ELF and Mach-O files with payload sections.

@@ -2,17 +2,17 @@
 //! targets (`fuzz_targets/`) and the smoke test that runs in `bazel test`
 //! (`tests/smoke.rs`). Each returns normally on any input; a panic is a bug.
 
+use squashfs_pack::deb;
 use std::cmp::Ordering;
 
-/// A .deb (ar archive) read as `sqfs_pack` reads it: the ar members, then
+/// A .deb (ar archive) read as `squashfs_pack` reads it: the ar members, then
 /// the data.tar.* stream, decompressed and parsed, into a tree; and its
 /// control.tar.*'s control fields, as `runtime derive` reads them.
 pub fn deb_ar(data: &[u8]) {
-    if let Ok(archive) = sqfs_pack::deb::read_deb_from(data, "fuzz.deb", "root", &[], crate::LIMIT)
-    {
-        let _ = archive.add_to(&mut sqfs_pack::Tree::default());
+    if let Ok(archive) = deb::read_deb_from(data, "fuzz.deb", "root", &[], crate::LIMIT) {
+        let _ = archive.add_to(&mut squashfs_pack::Tree::default());
     }
-    let _ = sqfs_pack::deb::read_control_from(data, "fuzz.deb");
+    let _ = deb::read_control_from(data, "fuzz.deb");
 }
 
 /// A data.tar stream: the first byte picks how the rest is wrapped (as is,
@@ -28,16 +28,16 @@ pub fn data_tar(data: &[u8]) {
         return;
     };
     let strip = ["usr/share/doc".to_owned(), "usr/lib/*/gconv".to_owned()];
-    if let Ok(archive) = sqfs_pack::deb::read_tar(reader, "p", &strip, "fuzz.tar", crate::LIMIT) {
-        let _ = archive.add_to(&mut sqfs_pack::Tree::default());
+    if let Ok(archive) = deb::read_tar(reader, "p", &strip, "fuzz.tar", crate::LIMIT) {
+        let _ = archive.add_to(&mut squashfs_pack::Tree::default());
     }
 }
 
-/// The JSON inputs: sqfs_pack specs (their dir and symlink entries written
+/// The JSON inputs: squashfs_pack specs (their dir and symlink entries written
 /// as an image in memory), initramfs specs, lock requests, and runtime
 /// manifests (which must survive a round trip).
-pub fn sqfs_spec(data: &[u8]) {
-    use sqfs_pack::{Compression, Entry, Spec};
+pub fn squashfs_spec(data: &[u8]) {
+    use squashfs_pack::{Compression, Entry, Spec};
     let _ = serde_json::from_slice::<initramfs::Spec>(data);
     let _ = serde_json::from_slice::<runtime_lock::Request>(data);
     if let Ok(text) = std::str::from_utf8(data) {
@@ -63,10 +63,10 @@ pub fn sqfs_spec(data: &[u8]) {
         Compression::Gzip { level } if (1..=9).contains(&level) => Compression::Gzip { level: 1 },
         other => other,
     };
-    let Ok(tree) = sqfs_pack::build_tree(&spec, std::path::Path::new("/nonexistent"), 1) else {
+    let Ok(tree) = squashfs_pack::build_tree(&spec, std::path::Path::new("/nonexistent"), 1) else {
         return;
     };
-    let _ = sqfs_pack::write_image(&tree, &spec, 1, std::io::Cursor::new(Vec::new()));
+    let _ = squashfs_pack::write_image(&tree, &spec, 1, std::io::Cursor::new(Vec::new()));
 }
 
 /// ELF and Mach-O payload lookup, the digests section, the static-ELF
@@ -117,7 +117,7 @@ pub type Body = fn(&[u8]);
 pub const ALL: [(&str, Body); 5] = [
     ("deb_ar", deb_ar),
     ("data_tar", data_tar),
-    ("sqfs_spec", sqfs_spec),
+    ("squashfs_spec", squashfs_spec),
     ("payload", payload),
     ("packages_index", packages_index),
 ];

@@ -15,7 +15,7 @@
 //! programs that fail at run time.
 
 use runtime_manifest::Arch;
-use sqfs_pack::tree::{Content, Node, Tree};
+use squashfs_pack::tree::{Content, Node, Tree};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -25,7 +25,7 @@ const MAX_LD_SCRIPT: usize = 64 << 10;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]
-    Deb(#[from] sqfs_pack::Error),
+    Deb(#[from] squashfs_pack::Error),
     #[error(transparent)]
     Write(#[from] runtime_derive::Error),
     #[error("sysroot {name} {arch}: {message}")]

@@ -1,5 +1,5 @@
 //! Writes a SquashFS image with an entry owned by uid/gid 1000, which
-//! sqfs_pack never makes: a fixture that shows the image validation fires.
+//! squashfs_pack never makes: a fixture that shows the image validation fires.
 //!
 //! Usage: non_root_image OUT
 

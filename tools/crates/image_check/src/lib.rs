@@ -1,9 +1,9 @@
 //! Checks that a SquashFS image is sound, for the validation actions of
-//! `runtime_squashfs` and `sqfs_image`:
+//! `runtime_squashfs` and `squashfs_image`:
 //!
 //! 1. it parses (backhand's reader);
 //! 2. no entry is owned by anyone but root;
-//! 3. given its sqfs_pack spec, its listing matches what the spec gives:
+//! 3. given its squashfs_pack spec, its listing matches what the spec gives:
 //!    the same paths, kinds, modes, symlink targets and file bytes;
 //! 4. for each runtime, `libc/<name>/<arch>/runtime_manifest.json` parses
 //!    and names that runtime; every mount source is a directory or file
@@ -21,7 +21,7 @@ use backhand::{FilesystemReader, InnerNode, SquashfsFileReader};
 use runtime_manifest::packages::{RuntimePackages, PACKAGES_FILE};
 use runtime_manifest::{glibc_version, Arch, RuntimeManifest, COMMON_FILES};
 use sha2::{Digest, Sha256};
-use sqfs_pack::tree::{Content, Node};
+use squashfs_pack::tree::{Content, Node};
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
@@ -153,7 +153,7 @@ impl Image {
     }
 
     /// Check 3: the image holds exactly the tree the spec gives.
-    pub fn check_spec(&self, expected: &sqfs_pack::Tree) -> Result<(), Error> {
+    pub fn check_spec(&self, expected: &squashfs_pack::Tree) -> Result<(), Error> {
         const CHECK: &str = "the listing matches the spec";
         let listing = self.listing();
         let entries = &listing.entries;
@@ -230,7 +230,7 @@ impl Image {
 
 /// Check 4 on a spec's tree, named `name` in errors: the runtimes an image
 /// of that spec would hold. Fails if it holds none.
-pub fn check_runtime_tree(name: &str, tree: &sqfs_pack::Tree) -> Result<Vec<String>, Error> {
+pub fn check_runtime_tree(name: &str, tree: &squashfs_pack::Tree) -> Result<Vec<String>, Error> {
     let entries = tree
         .items
         .iter()
@@ -521,7 +521,7 @@ mod tests {
         h
     }
 
-    fn file(tree: &mut sqfs_pack::Tree, path: &str, bytes: Vec<u8>) {
+    fn file(tree: &mut squashfs_pack::Tree, path: &str, bytes: Vec<u8>) {
         let node = Node::File {
             mode: 0o755,
             content: Content::Bytes(Arc::new(bytes)),
@@ -529,7 +529,7 @@ mod tests {
         tree.insert(path, node, "test").unwrap();
     }
 
-    fn symlink(tree: &mut sqfs_pack::Tree, path: &str, target: &str) {
+    fn symlink(tree: &mut squashfs_pack::Tree, path: &str, target: &str) {
         let node = Node::Symlink {
             target: target.as_bytes().to_vec(),
         };
@@ -537,8 +537,8 @@ mod tests {
     }
 
     /// A runtimes image of one fake glibc 2.35 x86_64 runtime, changed by `edit`.
-    fn runtime_tree(edit: impl FnOnce(&mut sqfs_pack::Tree)) -> sqfs_pack::Tree {
-        let mut tree = sqfs_pack::Tree::default();
+    fn runtime_tree(edit: impl FnOnce(&mut squashfs_pack::Tree)) -> squashfs_pack::Tree {
+        let mut tree = squashfs_pack::Tree::default();
         let dir = "libc/glibc2.35/x86_64";
         file(
             &mut tree,
@@ -589,17 +589,17 @@ mod tests {
         tree
     }
 
-    fn pack(tree: &sqfs_pack::Tree, dir: &Path) -> std::path::PathBuf {
-        let spec: sqfs_pack::Spec = serde_json_spec();
-        let path = dir.join("image.sqfs");
+    fn pack(tree: &squashfs_pack::Tree, dir: &Path) -> std::path::PathBuf {
+        let spec: squashfs_pack::Spec = serde_json_spec();
+        let path = dir.join("image.squashfs");
         let out = std::fs::File::create(&path).unwrap();
-        sqfs_pack::write_image(tree, &spec, 1, out).unwrap();
+        squashfs_pack::write_image(tree, &spec, 1, out).unwrap();
         path
     }
 
-    fn serde_json_spec() -> sqfs_pack::Spec {
-        sqfs_pack::Spec {
-            compression: sqfs_pack::Compression::default(),
+    fn serde_json_spec() -> squashfs_pack::Spec {
+        squashfs_pack::Spec {
+            compression: squashfs_pack::Compression::default(),
             block_size: 4096,
             mtime: 0,
             max_expanded_bytes: 4 << 30,
@@ -607,7 +607,7 @@ mod tests {
         }
     }
 
-    fn errors(tree: sqfs_pack::Tree) -> String {
+    fn errors(tree: squashfs_pack::Tree) -> String {
         let dir = tempfile::tempdir().unwrap();
         let image = Image::open(&pack(&tree, dir.path())).unwrap();
         image.check_owners().unwrap();
@@ -778,7 +778,7 @@ mod tests {
             )
             .unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("owned.sqfs");
+        let path = dir.path().join("owned.squashfs");
         writer
             .write(&mut std::fs::File::create(&path).unwrap())
             .unwrap();
@@ -812,7 +812,7 @@ mod tests {
             "{err}"
         );
         assert!(err.contains("is not an ELF executable"), "{err}");
-        let err = check_runtime_tree("empty.json", &sqfs_pack::Tree::default())
+        let err = check_runtime_tree("empty.json", &squashfs_pack::Tree::default())
             .unwrap_err()
             .to_string();
         assert!(
@@ -824,11 +824,11 @@ mod tests {
     #[test]
     fn garbage_does_not_parse() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("garbage.sqfs");
+        let path = dir.path().join("garbage.squashfs");
         std::fs::write(&path, b"not an image").unwrap();
         let err = Image::open(&path).err().unwrap().to_string();
         assert!(
-            err.contains("garbage.sqfs: the image parses: not a SquashFS image"),
+            err.contains("garbage.squashfs: the image parses: not a SquashFS image"),
             "{err}"
         );
     }

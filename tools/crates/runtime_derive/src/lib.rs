@@ -10,9 +10,9 @@
 
 use runtime_manifest::packages::{Package, RuntimePackages};
 use runtime_manifest::{Arch, Mount, RuntimeManifest, COMMON_FILES};
-use sqfs_pack::deb::{read_control, read_deb};
-use sqfs_pack::tree::{Content, Node, Tree};
-use sqfs_pack::TreeAdditions;
+use squashfs_pack::deb::{read_control, read_deb};
+use squashfs_pack::tree::{Content, Node, Tree};
+use squashfs_pack::TreeAdditions;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -22,7 +22,7 @@ const INTERPRETER_DIRS: [&str; 4] = ["lib64", "lib", "usr/lib64", "usr/lib"];
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]
-    Deb(#[from] sqfs_pack::Error),
+    Deb(#[from] squashfs_pack::Error),
     #[error("{deb} {message}")]
     Package { deb: String, message: String },
     #[error("runtime {name} {arch}: {message}")]

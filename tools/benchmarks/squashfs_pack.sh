@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
-# Benchmarks sqfs_pack against mksquashfs, side by side on this machine.
+# Benchmarks squashfs_pack against mksquashfs, side by side on this machine.
 #
-# Usage: tools/benchmarks/sqfs_pack.sh [RUNS]      (default 5; medians reported)
+# Usage: tools/benchmarks/squashfs_pack.sh [RUNS]      (default 5; medians reported)
 #
 # Needs: cargo, squashfs-tools, dpkg-deb, GNU time (apt-get install
 # squashfs-tools time), and the amd64 runtime .debs, which it takes from
 # Bazel's output base (./bazelw build //runtimes:runtimes_squashfs_x86_64 first).
 #
-# 1. tree -> image: sqfs_pack (spec entry "tree") against
+# 1. tree -> image: squashfs_pack (spec entry "tree") against
 #    mksquashfs -comp zstd -Xcompression-level 15 -b 128K -processors N,
 #    on each amd64 runtime, the three together, and a large tree
 #    ($LARGE_TREE, default /usr/lib/jvm).
-# 2. .debs -> image: sqfs_pack streaming the .debs against dpkg-deb -x
+# 2. .debs -> image: squashfs_pack streaming the .debs against dpkg-deb -x
 #    followed by the same mksquashfs.
 # Both report the median wall time, the ratio, output sizes and peak RSS.
 # 3. The floor: the same blocks compressed with zstd alone on the same
@@ -23,11 +23,11 @@ runs=${1:-5}
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 procs=$(nproc)
 level=15
-work=$(mktemp -d /tmp/sqfs-bench.XXXXXX)
+work=$(mktemp -d /tmp/squashfs-bench.XXXXXX)
 trap 'rm -rf "${work}"' EXIT
 
 (cd "${repo}/tools" && cargo build --release --locked -q -p actiond_tool \
-  && cargo build --release --locked -q -p sqfs_pack --example compression_floor)
+  && cargo build --release --locked -q -p squashfs_pack --example compression_floor)
 tool="${repo}/tools/target/release/actiond-tool"
 floor="${repo}/tools/target/release/examples/compression_floor"
 debs_dir=$(cd "${repo}" && ./bazelw info output_base 2>/dev/null)/external
@@ -42,7 +42,7 @@ measure() {
   shift
   : >"${work}/${name}.times"
   for _ in $(seq "${runs}"); do
-    rm -f "${work}/out.sqfs"
+    rm -f "${work}/out.squashfs"
     sync
     /usr/bin/time -f "%e %M" -o "${work}/t" "$@" >/dev/null 2>&1
     cat "${work}/t" >>"${work}/${name}.times"
@@ -62,7 +62,7 @@ row() { # LABEL OURS THEIRS OUR_SIZE THEIR_SIZE
 }
 
 header() {
-  echo "| input | sqfs_pack | mksquashfs | time ratio | sqfs_pack bytes | mksquashfs bytes | size ratio | sqfs_pack peak RSS | mksquashfs peak RSS |"
+  echo "| input | squashfs_pack | mksquashfs | time ratio | squashfs_pack bytes | mksquashfs bytes | size ratio | squashfs_pack peak RSS | mksquashfs peak RSS |"
   echo "|---|---|---|---|---|---|---|---|---|"
 }
 
@@ -97,10 +97,10 @@ header
 for input in 2.31 2.35 2.39 all usrlib; do
   if [[ "${input}" == usrlib ]]; then dir=${LARGE_TREE:-/usr/lib/jvm}; label="${dir} ($(du -sh "${dir}" | cut -f1))"; else dir="${work}/tree-${input}"; label="glibc ${input} ($(du -sh "${dir}" | cut -f1))"; fi
   printf '{"compression": {"algorithm": "zstd", "level": %d}, "entries": [{"type": "tree", "path": "", "source": "%s"}]}\n' "${level}" "${dir}" >"${work}/spec.json"
-  ours=$(measure "ours-${input}" "${tool}" sqfs-pack --spec "${work}/spec.json" --out "${work}/out.sqfs" --threads "${procs}")
-  our_size=$(stat -c %s "${work}/out.sqfs")
-  theirs=$(measure "theirs-${input}" mksquashfs "${dir}" "${work}/out.sqfs" "${mksquashfs_opts[@]}")
-  their_size=$(stat -c %s "${work}/out.sqfs")
+  ours=$(measure "ours-${input}" "${tool}" squashfs-pack --spec "${work}/spec.json" --out "${work}/out.squashfs" --threads "${procs}")
+  our_size=$(stat -c %s "${work}/out.squashfs")
+  theirs=$(measure "theirs-${input}" mksquashfs "${dir}" "${work}/out.squashfs" "${mksquashfs_opts[@]}")
+  their_size=$(stat -c %s "${work}/out.squashfs")
   row "${label}" "${ours}" "${theirs}" "${our_size}" "${their_size}"
   floors[${input}]=$(measure "floor-${input}" "${floor}" "${dir}" "${level}" 131072 "${procs}")
   floor_rows+=("$(floor_row "${label}" "${floors[${input}]}" "${ours}" "${theirs}")")
@@ -131,12 +131,12 @@ header
     for d in ${debs[$v]}; do echo "dpkg-deb -x '${d}' '${work}/x/glibc${v}'"; done
     echo "cd '${work}/x/glibc${v}' && rm -rf ${strip[*]}"
   done
-  echo "mksquashfs '${work}/x' '${work}/out.sqfs' ${mksquashfs_opts[*]}"
+  echo "mksquashfs '${work}/x' '${work}/out.squashfs' ${mksquashfs_opts[*]}"
 } >"${work}/extract_and_pack.sh"
-ours=$(measure ours-debs "${tool}" sqfs-pack --spec "${work}/debs.json" --out "${work}/out.sqfs" --threads "${procs}")
-our_size=$(stat -c %s "${work}/out.sqfs")
+ours=$(measure ours-debs "${tool}" squashfs-pack --spec "${work}/debs.json" --out "${work}/out.squashfs" --threads "${procs}")
+our_size=$(stat -c %s "${work}/out.squashfs")
 theirs=$(measure theirs-debs bash "${work}/extract_and_pack.sh")
-their_size=$(stat -c %s "${work}/out.sqfs")
+their_size=$(stat -c %s "${work}/out.squashfs")
 row "3 runtimes, $(wc -w <<<"${debs[2.31]} ${debs[2.35]} ${debs[2.39]}") .debs" "${ours}" "${theirs}" "${our_size}" "${their_size}"
 
 # The .debs' floor: decompressing every data.tar (one process each, all
@@ -154,6 +154,6 @@ floor_rows+=("$(floor_row "3 runtimes, .debs (decompress ${dt} s + compress ${ft
 echo
 echo "## 3. The compression floor (zstd alone on the same blocks, ${procs} threads)"
 echo
-echo "| input | floor | floor / sqfs_pack | floor / reference |"
+echo "| input | floor | floor / squashfs_pack | floor / reference |"
 echo "|---|---|---|---|"
 printf '%s\n' "${floor_rows[@]}"

@@ -1,12 +1,12 @@
 //! The compression work any SquashFS writer does on a tree, alone: the
-//! tree's data cut into blocks as sqfs_pack and mksquashfs cut it (files of
+//! tree's data cut into blocks as squashfs_pack and mksquashfs cut it (files of
 //! at least one block as blocks, short tails included; smaller files packed
 //! into fragment blocks in path order), each block compressed with zstd at
 //! LEVEL on THREADS threads. Its wall time is a lower bound for packing the
 //! tree at those settings; BENCHMARKS.md compares both tools against it.
 //!
 //! Usage: compression_floor TREE LEVEL BLOCK_SIZE THREADS
-//! (cargo run --release -p sqfs_pack --example compression_floor -- ...)
+//! (cargo run --release -p squashfs_pack --example compression_floor -- ...)
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;

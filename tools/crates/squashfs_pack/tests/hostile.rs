@@ -4,9 +4,9 @@
 //! input and the problem, never panic; and the file descriptors a pack uses
 //! must not grow with the number of input files.
 
-use sqfs_pack::deb::{read_deb_from, read_tar};
-use sqfs_pack::tree::Node;
-use sqfs_pack::{build_tree, write_image, Compression, Entry, Spec, Tree};
+use squashfs_pack::deb::{read_deb_from, read_tar};
+use squashfs_pack::tree::Node;
+use squashfs_pack::{build_tree, write_image, Compression, Entry, Spec, Tree};
 use std::io::Write;
 use test_fixtures::{
     ar_member, ar_of as deb_of, raw_tar_header as raw, tar_header as header, tar_of,
@@ -607,7 +607,7 @@ fn pack_many_files(count: usize, limit: u64) {
     };
     let tree = build_tree(&spec, dir.path(), 2).unwrap();
     assert!(tree.items.len() > 2 * count, "{} items", tree.items.len());
-    let out = std::fs::File::create(dir.path().join("out.sqfs")).unwrap();
+    let out = std::fs::File::create(dir.path().join("out.squashfs")).unwrap();
     let stats = write_image(&tree, &spec, 2, out).unwrap();
     assert!(stats.bytes > 0);
 }
@@ -615,7 +615,7 @@ fn pack_many_files(count: usize, limit: u64) {
 #[test]
 #[ignore = "run by files_stay_bounded_with_many_inputs in a child process"]
 fn child_pack_many_files() {
-    if let Ok(args) = std::env::var("SQFS_PACK_FD_CHILD") {
+    if let Ok(args) = std::env::var("SQUASHFS_PACK_FD_CHILD") {
         let (count, limit) = args.split_once(',').unwrap();
         pack_many_files(count.parse().unwrap(), limit.parse().unwrap());
     }
@@ -641,7 +641,7 @@ fn files_stay_bounded_with_many_inputs() {
             "--nocapture",
             "--test-threads=1",
         ])
-        .env("SQFS_PACK_FD_CHILD", "2000,64")
+        .env("SQUASHFS_PACK_FD_CHILD", "2000,64")
         .output()
         .unwrap();
     let text =

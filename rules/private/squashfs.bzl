@@ -1,4 +1,4 @@
-"""SquashFS images: the sqfs_pack action, `sqfs_image` and `runtime_squashfs`."""
+"""SquashFS images: the squashfs_pack action, `squashfs_image` and `runtime_squashfs`."""
 
 load("//rules:providers.bzl", "RuntimeInfo", "SquashfsInfo")
 load(":actiond_tool_toolchain.bzl", "ACTIOND_TOOL_TOOLCHAIN_TYPE", "actiond_tool")
@@ -12,7 +12,7 @@ COMPRESSION_ATTRS = {
     "mtime": attr.int(default = 0, doc = "The modification time of every inode but the root directory's, which is always 0."),
 }
 
-def sqfs_pack_action(ctx, tool, compression, out, entries, inputs, mnemonic = "SqfsPack"):
+def squashfs_pack_action(ctx, tool, compression, out, entries, inputs, mnemonic = "SquashfsPack"):
     """Registers the action that packs `entries` into the image `out`.
 
     Args:
@@ -21,7 +21,7 @@ def sqfs_pack_action(ctx, tool, compression, out, entries, inputs, mnemonic = "S
       compression: struct(block_size, compression, level, mtime), as
         COMPRESSION_ATTRS give them (`compression_settings(ctx)`).
       out: the image File to write.
-      entries: sqfs_pack spec entries (dicts; paths relative to the execroot).
+      entries: squashfs_pack spec entries (dicts; paths relative to the execroot).
       inputs: every File the entries read.
       mnemonic: the action's mnemonic.
 
@@ -37,7 +37,7 @@ def sqfs_pack_action(ctx, tool, compression, out, entries, inputs, mnemonic = "S
         "mtime": compression.mtime,
     }, indent = "  ") + "\n")
     args = ctx.actions.args()
-    args.add("sqfs-pack")
+    args.add("squashfs-pack")
     args.add("--spec", spec)
     args.add("--out", out)
     ctx.actions.run(
@@ -51,7 +51,7 @@ def sqfs_pack_action(ctx, tool, compression, out, entries, inputs, mnemonic = "S
     return spec
 
 def compression_settings(ctx):
-    """The COMPRESSION_ATTRS of a rule, for `sqfs_pack_action`.
+    """The COMPRESSION_ATTRS of a rule, for `squashfs_pack_action`.
 
     Args:
       ctx: the context of a rule with COMPRESSION_ATTRS.
@@ -66,7 +66,7 @@ def compression_settings(ctx):
         mtime = ctx.attr.mtime,
     )
 
-def sqfs_validation_action(ctx, tool, image, spec, inputs):
+def squashfs_validation_action(ctx, tool, image, spec, inputs):
     """Registers the validation action that checks the image `image`.
 
     `actiond-tool check image` checks that the image parses, that every entry
@@ -80,7 +80,7 @@ def sqfs_validation_action(ctx, tool, image, spec, inputs):
       ctx: the rule context.
       tool: actiond-tool (a FilesToRunProvider), e.g. `actiond_tool(ctx)`.
       image: the image File.
-      spec: the spec File `sqfs_pack_action` returned.
+      spec: the spec File `squashfs_pack_action` returned.
       inputs: every File the spec's entries read.
 
     Returns:
@@ -116,7 +116,7 @@ def _single_file(ctx, target, attr_name):
         fail("{}: {} {} must be exactly one file, not {}".format(ctx.label, attr_name, target.label, len(files)))
     return files[0]
 
-def _sqfs_image_impl(ctx):
+def _squashfs_image_impl(ctx):
     entries = []
     inputs = []
     for path in ctx.attr.dirs:
@@ -139,18 +139,18 @@ def _sqfs_image_impl(ctx):
     for path in ctx.attr.modes:
         if path not in ctx.attr.files.values():
             fail("{}: modes names {}, which is not a path in files".format(ctx.label, repr(path)))
-    out = ctx.actions.declare_file(ctx.label.name + ".sqfs")
+    out = ctx.actions.declare_file(ctx.label.name + ".squashfs")
     tool = actiond_tool(ctx)
-    spec = sqfs_pack_action(ctx, tool, compression_settings(ctx), out, entries, depset(inputs))
-    validation = sqfs_validation_action(ctx, tool, out, spec, depset(inputs))
+    spec = squashfs_pack_action(ctx, tool, compression_settings(ctx), out, entries, depset(inputs))
+    validation = squashfs_validation_action(ctx, tool, out, spec, depset(inputs))
     return [
         DefaultInfo(files = depset([out])),
         SquashfsInfo(image = out, spec = spec, runtimes = []),
         OutputGroupInfo(spec = depset([spec]), _validation = depset([validation])),
     ]
 
-sqfs_image = rule(
-    implementation = _sqfs_image_impl,
+squashfs_image = rule(
+    implementation = _squashfs_image_impl,
     toolchains = [ACTIOND_TOOL_TOOLCHAIN_TYPE],
     doc = """A reproducible SquashFS image of files, directories, symlinks, tars and .debs.
 
@@ -161,9 +161,9 @@ the same path differently fail the build, naming both.
 Example:
 
 ```starlark
-load("@rules_actiond//rules:squashfs.bzl", "sqfs_image")
+load("@rules_actiond//rules:squashfs.bzl", "squashfs_image")
 
-sqfs_image(
+squashfs_image(
     name = "tools",
     files = {":tool": "bin/tool", "hosts.txt": "etc/hosts"},
     modes = {"bin/tool": "0755"},
@@ -188,7 +188,7 @@ sqfs_image(
 )
 
 def runtime_entries(runtime, prefix):
-    """The sqfs_pack entries that put a runtime below `prefix`.
+    """The squashfs_pack entries that put a runtime below `prefix`.
 
     Args:
       runtime: a RuntimeInfo.
@@ -226,10 +226,10 @@ def _runtime_squashfs_impl(ctx):
         entries += more
         inputs += files
         runtimes.append(rt)
-    out = ctx.actions.declare_file(ctx.label.name + ".sqfs")
+    out = ctx.actions.declare_file(ctx.label.name + ".squashfs")
     tool = actiond_tool(ctx)
-    spec = sqfs_pack_action(ctx, tool, compression_settings(ctx), out, entries, depset(inputs), mnemonic = "RuntimeSquashfs")
-    validation = sqfs_validation_action(ctx, tool, out, spec, depset(inputs))
+    spec = squashfs_pack_action(ctx, tool, compression_settings(ctx), out, entries, depset(inputs), mnemonic = "RuntimeSquashfs")
+    validation = squashfs_validation_action(ctx, tool, out, spec, depset(inputs))
     return [
         DefaultInfo(files = depset([out])),
         SquashfsInfo(image = out, spec = spec, runtimes = runtimes),

@@ -1,4 +1,4 @@
-//! `sqfs_pack`: reproducible SquashFS images.
+//! `squashfs_pack`: reproducible SquashFS images.
 //!
 //! A [`Spec`] lists directories, files, symlinks and .debs; [`build_tree`]
 //! gathers them, streaming each .deb's `data.tar.*` straight from the
