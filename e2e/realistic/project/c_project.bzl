@@ -136,7 +136,7 @@ _c_checksum_main = rule(
     },
 )
 
-def c_project(name, libraries, files_per_library, programs, exec_compatible_with = [], **kwargs):
+def c_project(name, libraries, files_per_library, programs, **kwargs):
     """A generated C project: `libraries` cc_library targets of `files_per_library` sources each, and `programs` cc_tests.
 
     Program `p` calls every library's functions, in an order rotated by `p`,
@@ -149,8 +149,6 @@ def c_project(name, libraries, files_per_library, programs, exec_compatible_with
       libraries: how many libraries.
       files_per_library: translation units per library.
       programs: how many test programs.
-      exec_compatible_with: execution constraints of every compile, archive
-        and link, such as a remote executor's glibc runtime.
       **kwargs: passed to the test_suite and the cc_tests (tags, for example).
     """
     for library in range(libraries):
@@ -161,7 +159,6 @@ def c_project(name, libraries, files_per_library, programs, exec_compatible_with
             name = "{}_lib{}".format(name, library),
             srcs = [sources],
             hdrs = [sources + "_header"],
-            exec_compatible_with = exec_compatible_with,
         )
     tests = []
     for program in range(programs):
@@ -173,7 +170,6 @@ def c_project(name, libraries, files_per_library, programs, exec_compatible_with
             size = "small",
             srcs = [main],
             deps = ["{}_lib{}".format(name, library) for library in range(libraries)],
-            exec_compatible_with = exec_compatible_with,
             **kwargs
         )
         tests.append("{}_program{}".format(name, program))
