@@ -8,7 +8,11 @@
 #
 #   --runner PATH        the runner buildbox-worker calls (--buildbox-run),
 #                        a path inside bazelw's root; required
-#   --runner-arg ARG     passed to every worker as --runner-arg=ARG (repeatable)
+#   --runner-arg ARG     passed to every worker as --runner-arg=ARG (repeatable);
+#                        --cache=SCRATCH/runner-cache and
+#                        --workspace-path=SCRATCH/actions are passed too: the
+#                        workers share the blobs their runners fetch, and
+#                        hard-link them into actions on the same mount
 #   --platform K=V       passed to every worker as --platform K=V (repeatable);
 #                        OSFamily=linux and ISA=<this machine's> are added
 #                        unless given
@@ -215,9 +219,11 @@ connections:
     connection-string: ${db}
     pool-size: 5
     max-overflow: 10
+# The CAS on disk, in the scratch directory: an LRU in memory evicted the
+# objects of a 300-compile build while its archives still needed them.
 storages:
-  - !lru-storage &cas
-    size: 1024M
+  - !disk-storage &cas
+    path: ${scratch}/cas
 caches:
   - !lru-action-cache &ac
     storage: *cas
@@ -386,7 +392,8 @@ scratch=$(mktemp -d "${here_dir}/.scratch/run.XXXXXX")
 chmod 755 "${scratch}"
 mkdir -p "${scratch}/logs"
 
-worker_args=()
+mkdir -p "${scratch}/actions"
+worker_args=("--runner-arg=--cache=${scratch}/runner-cache" "--runner-arg=--workspace-path=${scratch}/actions")
 for a in "${runner_args[@]}"; do worker_args+=("--runner-arg=${a}"); done
 if [[ -n ${image} ]]; then worker_args+=("--runner-arg=--image=${scratch}/image"); fi
 for p in "${platforms[@]}"; do worker_args+=(--platform "${p}"); done
