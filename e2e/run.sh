@@ -22,7 +22,8 @@
 #   remote       remote execution: PostgreSQL, BuildGrid and buildbox-workers
 #                with actiond-runner on 127.0.0.1 (e2e/remote/up.sh); the
 #                stress workload and its checks built through them, each
-#                action inside the runtime its libc property names
+#                action inside the runtime its libc property names; and a
+#                realistic C build (e2e/realistic), remote against local
 #   all          ./bazelw test //... (build, linux, vm and standalone), then
 #                every mode after standalone
 #

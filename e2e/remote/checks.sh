@@ -10,7 +10,9 @@
 #      message, and runs in glibc 2.35;
 #   4. libc=glibc9.9, which no worker has, fails at once, naming it; a worker
 #      killed mid-action leaves the build to retry or fail, never hang;
-#   5. a rebuild with --remote_accept_cached is all remote cache hits.
+#   5. a rebuild with --remote_accept_cached is all remote cache hits;
+#   6. a realistic build, e2e/realistic's C project (e2e/remote/realistic.sh),
+#      remotely inside glibc 2.35 and locally, timed; its checksum tests pass.
 #
 # A new --@rules_actiond//rules:stress_seed each run makes every workload
 # action new to Bazel's local action cache and to the executor's.
@@ -173,4 +175,7 @@ else
 fi
 
 (cd "${ws}/e2e/stress" && "${ws}/bazelw" shutdown) >/dev/null 2>&1
+
+# 6. A realistic build.
+"${ws}/e2e/remote/realistic.sh" || status=1
 exit "${status}"
