@@ -18,6 +18,23 @@ def validate_libc(libc):
         return "libc {} must be glibc<major>.<minor>, as in glibc2.35".format(repr(libc))
     return None
 
+def exec_properties_error(libc, exec_properties):
+    """Returns why `libc` and `exec_properties` cannot make a runtime's exec properties, or None.
+
+    Args:
+      libc: a runtime name such as `glibc2.35`.
+      exec_properties: the other exec properties.
+
+    Returns:
+      None, or the message that `libc_exec_properties` and `libc_platform` fail with.
+    """
+    error = validate_libc(libc)
+    if error:
+        return error
+    if LIBC_EXEC_PROPERTY in exec_properties:
+        return "exec_properties already sets {}; pass it as libc instead".format(repr(LIBC_EXEC_PROPERTY))
+    return None
+
 def libc_exec_properties(libc, exec_properties = {}):
     """The exec_properties that ask an executor for the runtime `libc`.
 
@@ -41,11 +58,9 @@ def libc_exec_properties(libc, exec_properties = {}):
     Returns:
       A new dict: `exec_properties` plus `{"libc": libc}`.
     """
-    error = validate_libc(libc)
+    error = exec_properties_error(libc, exec_properties)
     if error:
         fail(error)
-    if LIBC_EXEC_PROPERTY in exec_properties:
-        fail("exec_properties already sets {}; pass it as libc instead".format(repr(LIBC_EXEC_PROPERTY)))
     return dict(exec_properties, **{LIBC_EXEC_PROPERTY: libc})
 
 def libc_platform(name, libc, parents, exec_properties = {}, **kwargs):
