@@ -84,7 +84,7 @@ register_toolchains("@glibc_sysroots//:all")
 def _is_sha256(s):
     return len(s) == 64 and all([c in "0123456789abcdef" for c in s.elems()])
 
-def collect_runtimes(modules, read_lock):
+def collect_runtimes(modules, read_lock, is_dev_dependency = lambda tag: False):
     """Validates the tags of all modules and merges them.
 
     The root module's runtimes override other modules' runtimes of the same
@@ -95,9 +95,11 @@ def collect_runtimes(modules, read_lock):
     Args:
       modules: `module_ctx.modules`.
       read_lock: a function from a lock file's label to its decoded JSON.
+      is_dev_dependency: `module_ctx.is_dev_dependency`.
 
     Returns:
-      A dict "<name>_<arch>" -> struct(name, arch, strip, debs = [struct(filename, urls, sha256)]).
+      A dict "<name>_<arch>" -> struct(name, arch, strip, dev, debs = [struct(filename, urls, sha256)]);
+      `dev` when the tag that declares the runtime is a dev dependency.
     """
     runtimes = {}
     declared_by = {}
@@ -114,7 +116,7 @@ def collect_runtimes(modules, read_lock):
             if key in own:
                 fail("{}: glibc.runtime {} {} is declared twice".format(where, tag.name, tag.arch))
             strip = DEFAULT_STRIP + ([] if tag.keep_gconv else GCONV_STRIP) + tag.strip
-            own[key] = struct(name = tag.name, arch = tag.arch, strip = strip, debs = [])
+            own[key] = struct(name = tag.name, arch = tag.arch, strip = strip, dev = is_dev_dependency(tag), debs = [])
         for tag in mod.tags.lock:
             for rt in read_lock(tag.file).get("runtimes", []):
                 what = "{}: glibc.lock {}: runtime {} {}".format(where, tag.file, rt.get("name"), rt.get("arch"))
@@ -122,7 +124,7 @@ def collect_runtimes(modules, read_lock):
                     fail("{}: needs a glibc<major>.<minor> name, an arch of {} and debs".format(what, ", ".join(sorted(ARCHES))))
                 key = "{}_{}".format(rt["name"], rt["arch"])
                 if key not in own:
-                    own[key] = struct(name = rt["name"], arch = rt["arch"], strip = DEFAULT_STRIP + GCONV_STRIP, debs = [])
+                    own[key] = struct(name = rt["name"], arch = rt["arch"], strip = DEFAULT_STRIP + GCONV_STRIP, dev = is_dev_dependency(tag), debs = [])
                 elif own[key].debs:
                     fail("{}: locked by more than one glibc.lock".format(what))
                 for deb in rt["debs"]:
@@ -162,6 +164,14 @@ def collect_runtimes(modules, read_lock):
             declared_by[key] = "<root>" if mod.is_root else mod.name
     return runtimes
 
+_RUNTIMES_BZL = """\
+# The runtimes of @glibc_runtimes, "<name>_<arch>" -> name, arch, version,
+# and dev: whether only dev_dependency tags (a module's tests) declare it.
+# rules_actiond's //runtimes and //platforms make targets from the others.
+
+RUNTIMES = {}
+"""
+
 def _hub_impl(rctx):
     lines = ['package(default_visibility = ["//visibility:public"])', ""]
     for key, repo in sorted(rctx.attr.runtimes.items()):
@@ -171,11 +181,25 @@ def _hub_impl(rctx):
                 repr("@{}//:{}".format(repo, target)),
             ))
     rctx.file("BUILD.bazel", "\n".join(lines))
-    rctx.file("runtimes.bzl", "RUNTIMES = {}\n".format(repr(sorted(rctx.attr.runtimes.keys()))))
+    runtimes = {
+        key: {
+            "arch": rctx.attr.arches[key],
+            "dev": key in rctx.attr.dev,
+            "name": rctx.attr.names[key],
+            "version": rctx.attr.names[key].removeprefix("glibc"),
+        }
+        for key in sorted(rctx.attr.runtimes)
+    }
+    rctx.file("runtimes.bzl", _RUNTIMES_BZL.format(repr(runtimes)))
 
 _hub = repository_rule(
     implementation = _hub_impl,
-    attrs = {"runtimes": attr.string_dict()},
+    attrs = {
+        "arches": attr.string_dict(doc = "key -> arch"),
+        "dev": attr.string_list(doc = "The keys of runtimes that only dev_dependency tags declare."),
+        "names": attr.string_dict(doc = "key -> runtime name"),
+        "runtimes": attr.string_dict(doc = "key -> runtime repository"),
+    },
 )
 
 # gcc for one sysroot: a link that fails on an undefined symbol says which
@@ -270,7 +294,11 @@ def _sysroots(module_ctx):
     return found
 
 def _glibc_impl(module_ctx):
-    runtimes = collect_runtimes(module_ctx.modules, lambda label: json.decode(module_ctx.read(label)))
+    runtimes = collect_runtimes(
+        module_ctx.modules,
+        lambda label: json.decode(module_ctx.read(label)),
+        module_ctx.is_dev_dependency,
+    )
     hub = {}
     for key, runtime in runtimes.items():
         repo = "glibc_runtime_" + key
@@ -285,7 +313,13 @@ def _glibc_impl(module_ctx):
             strip = runtime.strip,
         )
         hub[key] = repo
-    _hub(name = "glibc_runtimes", runtimes = hub)
+    _hub(
+        name = "glibc_runtimes",
+        runtimes = hub,
+        names = {key: r.name for key, r in runtimes.items()},
+        arches = {key: r.arch for key, r in runtimes.items()},
+        dev = [key for key, r in runtimes.items() if r.dev],
+    )
 
     sysroots = {}
     gcc_versions = {}

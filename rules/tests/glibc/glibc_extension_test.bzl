@@ -74,6 +74,27 @@ def _lock_test_impl(ctx):
     asserts.equals(env, DEFAULT_STRIP + GCONV_STRIP, collect_runtimes([only_lock], lambda label: _LOCK)["glibc2.31_x86_64"].strip)
     return unittest.end(env)
 
+def _dev_test_impl(ctx):
+    env = unittest.begin(ctx)
+
+    # A runtime is dev when the tag that declares it (runtime or lock) is.
+    lock = struct(file = "//:glibc.lock.json")
+    test_runtime = _runtime("glibc8.1", "x86_64")
+    root = _module(
+        "root",
+        True,
+        [test_runtime],
+        [_deb("glibc8.1", "x86_64", ["https://mirror.example/libc6_8.1.deb"], _SHA_A)],
+        locks = [lock],
+    )
+    runtimes = collect_runtimes([root], lambda label: _LOCK, lambda tag: tag == test_runtime)
+    asserts.equals(env, {"glibc2.31_x86_64": False, "glibc8.1_x86_64": True}, {k: r.dev for k, r in runtimes.items()})
+    runtimes = collect_runtimes([root], lambda label: _LOCK, lambda tag: tag == lock)
+    asserts.equals(env, {"glibc2.31_x86_64": True, "glibc8.1_x86_64": False}, {k: r.dev for k, r in runtimes.items()})
+    return unittest.end(env)
+
+_dev_test = unittest.make(_dev_test_impl)
+
 _lock_test = unittest.make(_lock_test_impl)
 
 def glibc_extension_test_suite(name):
@@ -84,4 +105,5 @@ def glibc_extension_test_suite(name):
     """
     _collect_test(name = name + "_collect", size = "small")
     _lock_test(name = name + "_lock", size = "small")
-    native.test_suite(name = name, tests = [name + "_collect", name + "_lock"])
+    _dev_test(name = name + "_dev", size = "small")
+    native.test_suite(name = name, tests = [name + "_collect", name + "_lock", name + "_dev"])
