@@ -24,7 +24,11 @@ fi
 # Keep MODULE.bazel's use_repo(crates, ...) equal to the direct dependencies,
 # of crates and of their tests.
 module="${BUILD_WORKSPACE_DIRECTORY}/MODULE.bazel"
-repos=$(sed -n 's/^ *struct(repo *= *"\([^"]*\)", is_dev_dep = [A-Za-z]*),$/    "\1",/p' "${defs}"; echo '    "crates_cargo_fetch",')
+# Sorted as buildifier sorts use_repo's names (the lint CI runs).
+repos=$({
+  sed -n 's/^ *struct(repo *= *"\([^"]*\)", is_dev_dep = [A-Za-z]*),$/    "\1",/p' "${defs}"
+  echo '    "crates_cargo_fetch",'
+} | LC_ALL=C sort -u)
 awk -v repos="${repos}" '
   /^use_repo\($/ { held = $0; next }
   held != "" && /^    crates,$/ { print held; print; print repos; skipping = 1; held = ""; next }
