@@ -411,6 +411,7 @@ _NORMAL_DEPENDENCIES = {
             "serde_json": Label("@crates__serde_json-1.0.154//:serde_json"),
             "sha2": Label("@crates__sha2-0.10.9//:sha2"),
             "tar": Label("@crates__tar-0.4.46//:tar"),
+            "tempfile": Label("@crates__tempfile-3.27.0//:tempfile"),
             "thiserror": Label("@crates__thiserror-2.0.21//:thiserror"),
             "zstd": Label("@crates__zstd-0.13.4//:zstd"),
         },
@@ -589,7 +590,6 @@ _NORMAL_DEV_DEPENDENCIES = {
             "ar": Label("@crates__ar-0.9.0//:ar"),
             "flate2": Label("@crates__flate2-1.1.11//:flate2"),
             "libc": Label("@crates__libc-0.2.191//:libc"),
-            "tempfile": Label("@crates__tempfile-3.27.0//:tempfile"),
         },
     },
     "tools/crates/stress_action": {

@@ -18,13 +18,13 @@
 //! Symlink targets are data: kept verbatim, never followed at pack time, so
 //! links pointing outside the image or chains of links are harmless here.
 
+use crate::spill::Spill;
 use crate::strip;
 use crate::tree::{clean_path, Content, Node, Tree};
 use crate::Error;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
-use std::sync::Arc;
 
 const AR_MAGIC: &[u8] = b"!<arch>\n";
 
@@ -347,6 +347,7 @@ fn read_entries<R: Read>(
 ) -> Result<Vec<(String, Node)>, Error> {
     let mut entries: Vec<(String, Node)> = Vec::new();
     let mut files: std::collections::HashMap<String, Content> = std::collections::HashMap::new();
+    let mut spill = Spill::new().map_err(|e| bad(format!("cannot make a spill file: {e}")))?;
     for entry in archive
         .entries()
         .map_err(|e| bad(format!("corrupt tar: {e}")))?
@@ -369,14 +370,14 @@ fn read_entries<R: Read>(
         let node = match kind {
             tar::EntryType::Directory => Node::Dir { mode },
             tar::EntryType::Regular | tar::EntryType::Continuous => {
-                // The declared size is only a hint: the stream may end sooner.
-                let mut bytes = Vec::with_capacity(entry.size().min(1 << 20) as usize);
-                entry
-                    .read_to_end(&mut bytes)
+                // To the spill file, not to memory: an archive's size is
+                // bounded by max_expanded_bytes, and memory by nothing.
+                let region = spill
+                    .append(&mut entry)
                     .map_err(|e| bad(format!("{raw}: {e}")))?;
                 Node::File {
                     mode,
-                    content: Content::Bytes(Arc::new(bytes)),
+                    content: Content::Spilled(region),
                 }
             }
             tar::EntryType::Symlink => {

@@ -8,6 +8,7 @@
 
 pub mod deb;
 pub mod spec;
+mod spill;
 pub mod strip;
 pub mod tree;
 mod write;

@@ -6,6 +6,7 @@
 //! implicit parent directory takes the mode of a later explicit one. Anything
 //! else, a directory against a file included, is an error naming both sources.
 
+use crate::spill::Region;
 use crate::Error;
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -22,8 +23,10 @@ pub const MAX_SYMLINK_TARGET: usize = 255;
 pub enum Content {
     /// A file on disk, read when the image is written.
     Path(PathBuf),
-    /// Bytes already read (from a .deb).
+    /// Bytes in memory.
     Bytes(Arc<Vec<u8>>),
+    /// A member of a .deb or a tar, in its spill file.
+    Spilled(Region),
 }
 
 impl Content {
@@ -32,6 +35,11 @@ impl Content {
         match self {
             Content::Path(p) => Ok(Arc::new(std::fs::read(p)?)),
             Content::Bytes(b) => Ok(b.clone()),
+            Content::Spilled(region) => {
+                let mut bytes = Vec::new();
+                region.reader().read_to_end(&mut bytes)?;
+                Ok(Arc::new(bytes))
+            }
         }
     }
 
@@ -40,6 +48,7 @@ impl Content {
         Ok(match self {
             Content::Path(p) => Box::new(std::fs::File::open(p)?),
             Content::Bytes(b) => Box::new(&b[..]),
+            Content::Spilled(region) => Box::new(region.reader()),
         })
     }
 }
@@ -61,8 +70,10 @@ pub(crate) fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Resu
 /// Whether `a` (from `a_origin`) and `b` hold the same bytes, compared a
 /// chunk at a time rather than read whole.
 fn same_bytes(a: &Content, a_origin: &str, b: &Content, b_origin: &str) -> Result<bool, Error> {
-    if let (Content::Bytes(x), Content::Bytes(y)) = (a, b) {
-        return Ok(x == y);
+    match (a, b) {
+        (Content::Bytes(x), Content::Bytes(y)) => return Ok(x == y),
+        (Content::Spilled(x), Content::Spilled(y)) if x.same_as(y) => return Ok(true),
+        _ => {}
     }
     let mut ra = a.open().map_err(|e| Error::io(a_origin, e))?;
     let mut rb = b.open().map_err(|e| Error::io(b_origin, e))?;

@@ -270,7 +270,7 @@ fn produce(
     for (path, content) in files_in_write_order(tree) {
         let io = |e| match content {
             Content::Path(source) => Error::io(format!("{} (for {path})", source.display()), e),
-            Content::Bytes(_) => Error::io(path, e),
+            Content::Bytes(_) | Content::Spilled(_) => Error::io(path, e),
         };
         let mut reader = content.open().map_err(io)?;
         let mut n = read_full(&mut reader, &mut chunk).map_err(io)?;
@@ -411,6 +411,12 @@ fn write_tree<W: Write + Seek>(
                 content: Content::Bytes(bytes),
             } => fs
                 .push_file(std::io::Cursor::new(bytes.as_slice()), path, header(*mode))
+                .map_err(|e| wrap(path, e))?,
+            Node::File {
+                mode,
+                content: Content::Spilled(region),
+            } => fs
+                .push_file(region.reader(), path, header(*mode))
                 .map_err(|e| wrap(path, e))?,
             Node::Symlink { target } => {
                 let target = String::from_utf8(target.clone())
