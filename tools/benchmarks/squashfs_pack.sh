@@ -12,7 +12,9 @@
 #    on each amd64 runtime, the three together, and a large tree
 #    ($LARGE_TREE, default /usr/lib/jvm).
 # 2. .debs -> image: squashfs_pack streaming the .debs against dpkg-deb -x
-#    followed by the same mksquashfs.
+#    followed by the same mksquashfs; and a large .deb ($LARGE_DEB, if set),
+#    such as Debian sid's libflang-19-dev (`apt-get download libflang-19-dev`),
+#    which unpacks to over 500 MB.
 # Both report the median wall time, the ratio, output sizes and peak RSS.
 # 3. The floor: the same blocks compressed with zstd alone on the same
 #    threads (the compression_floor example), which no writer at these
@@ -138,6 +140,24 @@ our_size=$(stat -c %s "${work}/out.squashfs")
 theirs=$(measure theirs-debs bash "${work}/extract_and_pack.sh")
 their_size=$(stat -c %s "${work}/out.squashfs")
 row "3 runtimes, $(wc -w <<<"${debs[2.31]} ${debs[2.35]} ${debs[2.39]}") .debs" "${ours}" "${theirs}" "${our_size}" "${their_size}"
+
+# A large .deb ($LARGE_DEB), unstripped: memory must not grow with it.
+if [[ -n ${LARGE_DEB:-} ]]; then
+  large=$(readlink -f "${LARGE_DEB}")
+  printf '{"compression": {"algorithm": "zstd", "level": %d}, "entries": [{"type": "deb", "source": "%s", "prefix": "x"}]}\n' \
+    "${level}" "${large}" >"${work}/large.json"
+  {
+    echo 'set -e'
+    echo "rm -rf '${work}/x' && dpkg-deb -x '${large}' '${work}/x'"
+    echo "mksquashfs '${work}/x' '${work}/out.squashfs' ${mksquashfs_opts[*]}"
+  } >"${work}/extract_and_pack_large.sh"
+  ours=$(measure ours-large "${tool}" squashfs-pack --spec "${work}/large.json" --out "${work}/out.squashfs" --threads "${procs}")
+  our_size=$(stat -c %s "${work}/out.squashfs")
+  theirs=$(measure theirs-large bash "${work}/extract_and_pack_large.sh")
+  their_size=$(stat -c %s "${work}/out.squashfs")
+  row "$(basename "${large}") ($(($(stat -c %s "${large}") / 1000000)) MB; $(du -sm "${work}/x" | cut -f1) MB, $(find "${work}/x" | wc -l) entries unpacked)" \
+    "${ours}" "${theirs}" "${our_size}" "${their_size}"
+fi
 
 # The .debs' floor: decompressing every data.tar (one process each, all
 # cores) plus compressing the extracted tree, both ideally parallel.
