@@ -141,6 +141,18 @@ theirs=$(measure theirs-debs bash "${work}/extract_and_pack.sh")
 their_size=$(stat -c %s "${work}/out.squashfs")
 row "3 runtimes, $(wc -w <<<"${debs[2.31]} ${debs[2.35]} ${debs[2.39]}") .debs" "${ours}" "${theirs}" "${our_size}" "${their_size}"
 
+# The .debs' floor: decompressing every data.tar (one process each, all
+# cores) plus compressing the extracted tree, both ideally parallel.
+{
+  echo 'set -e'
+  for v in 2.31 2.35 2.39; do for d in ${debs[$v]}; do echo "dpkg-deb --fsys-tarfile '${d}' >/dev/null &"; done; done
+  echo 'wait'
+} >"${work}/decompress.sh"
+decompress=$(measure decompress bash "${work}/decompress.sh")
+read -r dt _ <<<"${decompress}"
+read -r ft _ <<<"${floors[all]}"
+floor_rows+=("$(floor_row "3 runtimes, .debs (decompress ${dt} s + compress ${ft} s)" "$(echo "${dt} + ${ft}" | bc -l)" "${ours}" "${theirs}")")
+
 # A large .deb ($LARGE_DEB), unstripped: memory must not grow with it.
 if [[ -n ${LARGE_DEB:-} ]]; then
   large=$(readlink -f "${LARGE_DEB}")
@@ -158,18 +170,6 @@ if [[ -n ${LARGE_DEB:-} ]]; then
   row "$(basename "${large}") ($(($(stat -c %s "${large}") / 1000000)) MB; $(du -sm "${work}/x" | cut -f1) MB, $(find "${work}/x" | wc -l) entries unpacked)" \
     "${ours}" "${theirs}" "${our_size}" "${their_size}"
 fi
-
-# The .debs' floor: decompressing every data.tar (one process each, all
-# cores) plus compressing the extracted tree, both ideally parallel.
-{
-  echo 'set -e'
-  for v in 2.31 2.35 2.39; do for d in ${debs[$v]}; do echo "dpkg-deb --fsys-tarfile '${d}' >/dev/null &"; done; done
-  echo 'wait'
-} >"${work}/decompress.sh"
-decompress=$(measure decompress bash "${work}/decompress.sh")
-read -r dt _ <<<"${decompress}"
-read -r ft _ <<<"${floors[all]}"
-floor_rows+=("$(floor_row "3 runtimes, .debs (decompress ${dt} s + compress ${ft} s)" "$(echo "${dt} + ${ft}" | bc -l)" "${ours}" "${theirs}")")
 
 echo
 echo "## 3. The compression floor (zstd alone on the same blocks, ${procs} threads)"
