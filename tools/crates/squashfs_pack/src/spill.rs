@@ -50,16 +50,6 @@ pub struct Region {
 }
 
 impl Region {
-    /// How many bytes.
-    pub fn len(&self) -> u64 {
-        self.len
-    }
-
-    /// Whether it holds no bytes.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     /// A reader of the bytes, independent of any other reader of the file.
     pub fn reader(&self) -> RegionReader<'_> {
         RegionReader {
@@ -123,9 +113,8 @@ mod tests {
         assert_eq!(read_all(&c), b"last");
         assert_eq!(read_all(&b), big);
         assert_eq!(read_all(&a), b"first");
-        assert!(empty.is_empty());
         assert_eq!(read_all(&empty), b"");
-        assert_eq!((a.len(), b.len(), c.len()), (5, big.len() as u64, 4));
+        assert_eq!((a.len, b.len, c.len), (5, big.len() as u64, 4));
         assert!(a.same_as(&a.clone()) && !a.same_as(&c));
     }
 
