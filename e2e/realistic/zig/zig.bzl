@@ -34,11 +34,7 @@ filegroup(
 # sources (3,000 files of lib/'s 17,000), once per link.
 filegroup(
     name = "linker_files",
-    srcs = [
-        "zig",
-        "zig-cc",
-        ":compiler_files",
-    ] + glob([
+    srcs = [":compiler_files"] + glob([
         "lib/*.zig",
         "lib/zig.h",
         "lib/c/**",

@@ -13,8 +13,9 @@
 //! file earlier in the archive, a path given twice as different types (see
 //! [`Tree::insert`]), truncated or lying ar headers (read by the small ar
 //! reader here, which trusts no declared size), and data that expands past
-//! the spec's `max_expanded_bytes` (a decompression bomb: every file is held
-//! in memory until the image is written, and nothing is extracted to disk).
+//! the spec's `max_expanded_bytes` (a decompression bomb: every file goes to
+//! the archive's spill file until the image is written, never to the tree on
+//! disk).
 //! Symlink targets are data: kept verbatim, never followed at pack time, so
 //! links pointing outside the image or chains of links are harmless here.
 
@@ -299,9 +300,9 @@ pub fn add_tar(
 
 /// Reads every entry of a tar stream; `origin` names it in errors. The
 /// stream (decompressed) may be at most `limit` bytes long: every file's
-/// bytes are held in memory until the image is written, so a decompression
+/// bytes go to a spill file until the image is written, so a decompression
 /// bomb fails here, naming the archive and the limit, before it fills the
-/// memory (nothing is ever extracted to disk).
+/// disk (nothing is ever extracted into a tree).
 pub fn read_tar(
     reader: impl Read,
     prefix: &str,

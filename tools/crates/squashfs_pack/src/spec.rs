@@ -60,8 +60,9 @@ pub struct Spec {
     pub mtime: u32,
     /// How many bytes one .deb's data.tar (or one tar entry) may expand to
     /// once decompressed; past it, the pack fails naming the archive. The
-    /// default is 4 GiB. Every file of a tar or .deb is held in memory until
-    /// the image is written, so this also bounds the memory one archive takes.
+    /// default is 4 GiB. Every file of a tar or .deb waits in a temporary
+    /// spill file until the image is written, so this also bounds the disk
+    /// one archive takes there.
     #[serde(default = "default_max_expanded_bytes")]
     pub max_expanded_bytes: u64,
     pub entries: Vec<Entry>,
