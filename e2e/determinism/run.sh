@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 work=${PWD}/e2e/determinism/.work
 targets=(//runtimes:runtimes_squashfs_x86_64 //vm:vm_bundle)
-payload_mnemonics=RuntimeSquashfs,ZstdCompress,Initramfs,VmBundleManifest
+payload_mnemonics=RuntimeSquashfs,SquashfsCompress,ZstdCompress,Initramfs,VmBundleManifest
 fail() { echo "determinism: FAIL: $*" >&2; exit 1; }
 
 # The payload files of a build, as "sha256  name" lines.

@@ -9,11 +9,27 @@ COMPRESSION_ATTRS = {
     "block_size": attr.int(default = 131072, doc = "Data block size: a power of two from 4096 to 1048576."),
     "compression": attr.string(default = "zstd", values = ["zstd", "xz", "gzip"], doc = "Block compression."),
     "level": attr.int(default = -1, doc = "Compression level; -1 picks mksquashfs's default (zstd 15, xz 6, gzip 9)."),
-    "mtime": attr.int(default = 0, doc = "The modification time of every inode but the root directory's, which is always 0."),
+    "mtime": attr.int(default = 0, doc = "The modification time of every inode and of the image."),
 }
 
+_SOURCE_TYPES = ["deb", "tar", "tree"]
+
+def _source_name(entry):
+    """A name for the source of a deb, tar or tree entry, unique in one image."""
+    where = entry.get("prefix", entry.get("path", ""))
+    return (where.replace("/", "_") or "_") + "__" + entry["source"].rpartition("/")[2]
+
 def squashfs_pack_action(ctx, tool, compression, out, entries, inputs, mnemonic = "SquashfsPack"):
-    """Registers the action that packs `entries` into the image `out`.
+    """Registers the actions that pack `entries` into the image `out`.
+
+    Each .deb, tar and tree is one source, compressed by its own
+    `SquashfsCompress` action into blocks and an index; the other entries
+    (files, directories, symlinks, additions) are one more source. An
+    assembly action, `mnemonic`, lays the sources' blocks out as the image.
+    Bazel caches each source's blocks apart: when one .deb changes, only its
+    action runs again, and under remote execution sources compress on
+    different workers. A source's action does not depend on `mtime`, which
+    only the assembly uses.
 
     Args:
       ctx: the rule context.
@@ -23,30 +39,63 @@ def squashfs_pack_action(ctx, tool, compression, out, entries, inputs, mnemonic 
       out: the image File to write.
       entries: squashfs_pack spec entries (dicts; paths relative to the execroot).
       inputs: every File the entries read.
-      mnemonic: the action's mnemonic.
+      mnemonic: the assembly action's mnemonic.
 
     Returns:
-      The spec File.
+      The spec File of the whole image (what the validation action checks).
     """
     level = compression.level if compression.level >= 0 else _DEFAULT_LEVELS[compression.compression]
-    spec = ctx.actions.declare_file(out.basename + ".spec.json", sibling = out)
-    ctx.actions.write(spec, json.encode_indent({
+    settings = {
         "block_size": compression.block_size,
         "compression": {"algorithm": compression.compression, "level": level},
-        "entries": entries,
-        "mtime": compression.mtime,
-    }, indent = "  ") + "\n")
+    }
+    spec = ctx.actions.declare_file(out.basename + ".spec.json", sibling = out)
+    ctx.actions.write(spec, json.encode_indent(dict(settings, entries = entries, mtime = compression.mtime), indent = "  ") + "\n")
+
+    by_path = {f.path: f for f in inputs.to_list()}
+    loose = [e for e in entries if e["type"] not in _SOURCE_TYPES]
+    groups = ([("files", loose)] if loose else []) + [
+        (_source_name(e), [e])
+        for e in entries
+        if e["type"] in _SOURCE_TYPES
+    ]
+    sources = []
+    all_outputs = []
+    for name, group in groups:
+        prefix = "{}.sources/{}".format(out.basename, name)
+        source_spec = ctx.actions.declare_file(prefix + ".json", sibling = out)
+        blocks = ctx.actions.declare_file(prefix + ".blocks", sibling = out)
+        index = ctx.actions.declare_file(prefix + ".index.json", sibling = out)
+        ctx.actions.write(source_spec, json.encode_indent(dict(settings, entries = group), indent = "  ") + "\n")
+        args = ctx.actions.args()
+        args.add("squashfs-compress")
+        args.add("--spec", source_spec)
+        args.add("--blocks", blocks)
+        args.add("--index", index)
+        ctx.actions.run(
+            executable = tool,
+            arguments = [args],
+            inputs = [source_spec] + [by_path[e["source"]] for e in group if "source" in e],
+            outputs = [blocks, index],
+            mnemonic = "SquashfsCompress",
+            progress_message = "Compressing {} for %{{label}}".format(name),
+        )
+        sources.append({"blocks": blocks.path, "index": index.path})
+        all_outputs += [blocks, index]
+
+    assembly = ctx.actions.declare_file(out.basename + ".assemble.json", sibling = out)
+    ctx.actions.write(assembly, json.encode_indent(dict(settings, mtime = compression.mtime, sources = sources), indent = "  ") + "\n")
     args = ctx.actions.args()
-    args.add("squashfs-pack")
-    args.add("--spec", spec)
+    args.add("squashfs-assemble")
+    args.add("--spec", assembly)
     args.add("--out", out)
     ctx.actions.run(
         executable = tool,
         arguments = [args],
-        inputs = depset([spec], transitive = [inputs]),
+        inputs = [assembly] + all_outputs,
         outputs = [out],
         mnemonic = mnemonic,
-        progress_message = "Packing SquashFS image %{output}",
+        progress_message = "Assembling SquashFS image %{output}",
     )
     return spec
 
@@ -249,8 +298,10 @@ libc/<name>/<arch>/runtime_manifest.json    actiond's schema: name, arch, debs, 
 libc/<name>/<arch>/runtime_packages.json    each .deb's package, version, file name, sha256, source
 ```
 
-The action's inputs are the .debs and manifests, not the thousands of
-extracted files, so it runs remotely as well as locally.
+Each .deb is compressed by its own action, whose only input is the .deb,
+not its thousands of extracted files; one more action assembles the image
+from their blocks. So when one .deb changes, only its action runs again, and
+under remote execution the .debs compress on different workers.
 
 Example:
 

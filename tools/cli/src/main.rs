@@ -82,6 +82,32 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         threads: u32,
     },
+    /// Compress one source of an image (a spec's entries) into blocks and an index.
+    ///
+    /// The spec's mtime is not used: it is the image's, given at assembly.
+    /// The outputs are the same for any --threads.
+    ///
+    /// Example: actiond-tool squashfs-compress --spec libc6.json --blocks libc6.blocks --index libc6.index.json
+    SquashfsCompress {
+        #[arg(long)]
+        spec: PathBuf,
+        #[arg(long)]
+        blocks: PathBuf,
+        #[arg(long)]
+        index: PathBuf,
+        /// Threads compressing data blocks, 0 for every core (does not change the output).
+        #[arg(long, default_value_t = 0)]
+        threads: u32,
+    },
+    /// Assemble a SquashFS image from sources that squashfs-compress compressed.
+    ///
+    /// Example: actiond-tool squashfs-assemble --spec image.assemble.json --out image.squashfs
+    SquashfsAssemble {
+        #[arg(long)]
+        spec: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Write an initramfs (cpio newc, zstd) from a spec of files, dirs and symlinks.
     ///
     /// Sources in the spec are relative to the current directory; the spec's
@@ -374,6 +400,13 @@ fn run(cli: Cli) -> Result<()> {
         Command::SquashfsPack { spec, out, threads } => {
             pack::squashfs(&spec, &out, all_cores_if_zero(threads) as usize, verbose)
         }
+        Command::SquashfsCompress {
+            spec,
+            blocks,
+            index,
+            threads,
+        } => pack::squashfs_compress(&spec, &blocks, &index, all_cores_if_zero(threads) as usize),
+        Command::SquashfsAssemble { spec, out } => pack::squashfs_assemble(&spec, &out),
         Command::Payload(PayloadCommand::List { file }) => payload::list(&file),
         Command::Payload(PayloadCommand::Extract { file, root, name }) => {
             payload::extract(&file, &root, name.as_deref())

@@ -2,20 +2,29 @@
 //!
 //! A [`Spec`] lists directories, files, symlinks and .debs; [`build_tree`]
 //! gathers them, streaming each .deb's `data.tar.*` straight from the
-//! archive, and [`write_image`] writes the tree with backhand: uid/gid 0, one
-//! mtime, entries sorted, and the same bytes for any thread count, time zone,
-//! umask, locale or working directory.
+//! archive. [`write_image`] writes a tree as an image in one go. An image can
+//! also be made in parts that are cached apart: [`compress_source`] turns
+//! each source's entries into compressed blocks and an index, and
+//! [`assemble_image`] lays several of those out as one image. Either way:
+//! uid/gid 0, one mtime, entries sorted, identical files stored once, and the
+//! same bytes for any thread count, time zone, umask, locale or working
+//! directory.
 
+pub mod assemble;
+pub mod blocks;
+mod compress;
 pub mod deb;
+mod format;
 pub mod spec;
 mod spill;
 pub mod strip;
 pub mod tree;
 mod write;
 
-pub use spec::{Compression, Entry, Spec, TreeAdditions};
+pub use compress::BlockCompressor;
+pub use spec::{AssembleSpec, Compression, Entry, SourceFiles, Spec, TreeAdditions};
 pub use tree::Tree;
-pub use write::{write_image, CachingCompressor, Stats};
+pub use write::{write_image, Stats};
 
 use std::path::Path;
 use tree::{clean_path, Content, Node};
@@ -47,15 +56,57 @@ impl Error {
     }
 }
 
+/// Reads and parses a JSON file; unknown keys are errors.
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, Error> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path.display(), e))?;
+    serde_json::from_str(&text).map_err(|e| Error::Input {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })
+}
+
 impl Spec {
     /// Reads and parses a spec file; unknown keys are errors.
     pub fn read(path: &Path) -> Result<Spec, Error> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path.display(), e))?;
-        serde_json::from_str(&text).map_err(|e| Error::Input {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })
+        read_json(path)
     }
+}
+
+/// Compresses the entries of `spec` as one source: writes its blocks to
+/// `blocks` and returns its index.
+pub fn compress_source(
+    spec: &Spec,
+    base: &Path,
+    threads: usize,
+    blocks: impl std::io::Write,
+) -> Result<blocks::Index, Error> {
+    let compressor = BlockCompressor::new(spec.compression, spec.block_size)?;
+    let tree = build_tree(spec, base, threads)?;
+    blocks::compress_tree(&tree, &compressor, threads, blocks)
+}
+
+/// Assembles the image of `spec`, whose paths are relative to `base`, into
+/// `out`; returns its size.
+pub fn assemble_image(
+    spec: &AssembleSpec,
+    base: &Path,
+    out: impl std::io::Write + std::io::Seek,
+) -> Result<u64, Error> {
+    let compressor = BlockCompressor::new(spec.compression, spec.block_size)?;
+    let sources = spec
+        .sources
+        .iter()
+        .map(|s| {
+            let (index, blocks) = (base.join(&s.index), base.join(&s.blocks));
+            Ok(assemble::Source {
+                index_name: index.display().to_string(),
+                blocks_name: blocks.display().to_string(),
+                index: read_json(&index)?,
+                blocks: std::fs::File::open(&blocks).map_err(|e| Error::io(blocks.display(), e))?,
+            })
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    assemble::assemble(&sources, &compressor, spec.mtime, out)
 }
 
 /// Adds a directory tree from disk under `prefix`, in sorted order.

@@ -122,6 +122,40 @@ pub enum Entry {
     },
 }
 
+/// An image assembled from sources compressed apart (`squashfs-compress`
+/// writes each source's blocks and index from a [`Spec`] of its entries):
+///
+/// ```json
+/// {
+///   "compression": {"algorithm": "zstd", "level": 15},
+///   "block_size": 131072,
+///   "mtime": 0,
+///   "sources": [{"index": "libc6.index.json", "blocks": "libc6.blocks"}]
+/// }
+/// ```
+///
+/// Sources are laid out in order; each must have been compressed with the
+/// image's compression and block size.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssembleSpec {
+    #[serde(default)]
+    pub compression: Compression,
+    #[serde(default = "default_block_size")]
+    pub block_size: u32,
+    #[serde(default)]
+    pub mtime: u32,
+    pub sources: Vec<SourceFiles>,
+}
+
+/// One source's index and blocks file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceFiles {
+    pub index: PathBuf,
+    pub blocks: PathBuf,
+}
+
 /// What a runtime adds to the tree of its .debs, as a JSON file:
 ///
 /// ```json

@@ -58,6 +58,11 @@ impl Region {
         }
     }
 
+    /// How many bytes it holds.
+    pub(crate) fn len(&self) -> u64 {
+        self.len
+    }
+
     /// Whether `self` and `other` are the same bytes of the same file.
     pub fn same_as(&self, other: &Region) -> bool {
         Arc::ptr_eq(&self.file, &other.file) && self.offset == other.offset && self.len == other.len

@@ -6,6 +6,7 @@
 //! implicit parent directory takes the mode of a later explicit one. Anything
 //! else, a directory against a file included, is an error naming both sources.
 
+use crate::blocks::StoredFile;
 use crate::spill::Region;
 use crate::Error;
 use std::collections::BTreeMap;
@@ -27,6 +28,9 @@ pub enum Content {
     Bytes(Arc<Vec<u8>>),
     /// A member of a .deb or a tar, in its spill file.
     Spilled(Region),
+    /// A file already compressed into a source's blocks (when assembling):
+    /// known by its size and sha256, not readable.
+    Stored(Arc<StoredFile>),
 }
 
 impl Content {
@@ -40,7 +44,18 @@ impl Content {
                 region.reader().read_to_end(&mut bytes)?;
                 Ok(Arc::new(bytes))
             }
+            Content::Stored(_) => Err(not_readable()),
         }
+    }
+
+    /// How many bytes it holds, as far as is known before reading it.
+    pub fn byte_len(&self) -> std::io::Result<u64> {
+        Ok(match self {
+            Content::Path(p) => std::fs::metadata(p)?.len(),
+            Content::Bytes(b) => b.len() as u64,
+            Content::Spilled(region) => region.len(),
+            Content::Stored(stored) => stored.size,
+        })
     }
 
     /// A reader of the bytes (a file on disk is opened, not read whole).
@@ -49,8 +64,13 @@ impl Content {
             Content::Path(p) => Box::new(std::fs::File::open(p)?),
             Content::Bytes(b) => Box::new(&b[..]),
             Content::Spilled(region) => Box::new(region.reader()),
+            Content::Stored(_) => return Err(not_readable()),
         })
     }
+}
+
+fn not_readable() -> std::io::Error {
+    std::io::Error::other("only the compressed blocks of this file are at hand")
 }
 
 /// Fills `buf` from `reader` as far as it goes; returns how much it read.
@@ -73,6 +93,9 @@ fn same_bytes(a: &Content, a_origin: &str, b: &Content, b_origin: &str) -> Resul
     match (a, b) {
         (Content::Bytes(x), Content::Bytes(y)) => return Ok(x == y),
         (Content::Spilled(x), Content::Spilled(y)) if x.same_as(y) => return Ok(true),
+        (Content::Stored(x), Content::Stored(y)) => {
+            return Ok(x.size == y.size && x.sha256 == y.sha256)
+        }
         _ => {}
     }
     let mut ra = a.open().map_err(|e| Error::io(a_origin, e))?;

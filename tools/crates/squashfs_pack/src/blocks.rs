@@ -1,0 +1,386 @@
+//! One source's compressed blocks and their index: the unit that Bazel
+//! caches, one action per .deb, tar or tree.
+//!
+//! [`compress_tree`] writes the data blocks of every file of a tree, and the
+//! fragment blocks that hold the files smaller than a block, to a blocks file,
+//! and returns an [`Index`]: the tree's nodes, where each file's blocks and
+//! fragment are, the fragment blocks, the settings, and the blocks file's
+//! size and sha256. [`crate::assemble`] lays several of these out as one
+//! image.
+//!
+//! Files are laid out in the tree's order. A file of a block or more is
+//! stored as whole blocks, its last one short (tails are not packed into
+//! fragments, as mksquashfs does by default), and an all-zero block is a
+//! hole. A file identical to an earlier one of the same source is stored
+//! once: both point at the same blocks or fragment. Blocks are compressed on
+//! `threads` threads a batch at a time and written in order, so the bytes do
+//! not depend on the thread count.
+
+use crate::compress::BlockCompressor;
+use crate::format::UNCOMPRESSED_BLOCK;
+use crate::spec::Compression;
+use crate::tree::{read_full, Content, Node, Tree};
+use crate::Error;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::io::Write;
+
+/// The index format this code writes and reads.
+pub const FORMAT: &str = "actiond-squashfs-blocks/1";
+
+/// Bytes of blocks (uncompressed) compressed together before being written.
+const BATCH_BYTES: usize = 8 << 20;
+
+/// What a blocks file holds, and the nodes of its source.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Index {
+    pub format: String,
+    pub compression: Compression,
+    pub block_size: u32,
+    /// The blocks file this index describes.
+    pub blocks: BlocksFile,
+    /// The fragment blocks, in the order files refer to them.
+    pub fragments: Vec<FragmentBlock>,
+    /// Where nodes came from (a spec entry or an archive), for conflict
+    /// messages; "" for implicit parent directories.
+    pub origins: Vec<String>,
+    /// Every node of the source's tree, sorted by path.
+    pub nodes: Vec<IndexNode>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlocksFile {
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FragmentBlock {
+    /// Offset in the blocks file.
+    pub start: u64,
+    /// The size word: bytes stored, plus 1 << 24 if stored uncompressed.
+    pub size: u32,
+    /// Bytes of files it holds, uncompressed.
+    pub raw: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+pub enum IndexNode {
+    Dir {
+        path: String,
+        mode: u16,
+        origin: u32,
+    },
+    File {
+        path: String,
+        mode: u16,
+        origin: u32,
+        #[serde(flatten)]
+        data: StoredFile,
+    },
+    Symlink {
+        path: String,
+        target: String,
+        origin: u32,
+    },
+}
+
+/// A file as stored: its size and sha256, the offset of its first block, each
+/// block's size word (0 for a hole), and its fragment (index, offset) if it
+/// is smaller than a block.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoredFile {
+    pub size: u64,
+    pub sha256: String,
+    pub start: u64,
+    pub blocks: Vec<u32>,
+    pub fragment: Option<(u32, u32)>,
+}
+
+impl StoredFile {
+    /// Bytes its blocks take in the blocks file.
+    pub fn stored_bytes(&self) -> u64 {
+        self.blocks
+            .iter()
+            .map(|b| (b & !UNCOMPRESSED_BLOCK) as u64)
+            .sum()
+    }
+}
+
+/// Where a queued block's size word goes once it is written.
+enum Target {
+    /// Block `block` of file `file` (in `files` order).
+    File {
+        file: usize,
+        block: usize,
+    },
+    Fragment(usize),
+}
+
+/// Lays out blocks and writes them, a batch at a time.
+struct Writer<'a, W: Write> {
+    compressor: &'a BlockCompressor,
+    threads: usize,
+    out: W,
+    hasher: Sha256,
+    offset: u64,
+    batch: Vec<(Target, Vec<u8>)>,
+    batch_bytes: usize,
+    files: Vec<StoredFile>,
+    /// Whether a file's start was set by its first stored block.
+    started: Vec<bool>,
+    fragments: Vec<FragmentBlock>,
+}
+
+impl<W: Write> Writer<'_, W> {
+    fn queue(&mut self, target: Target, raw: Vec<u8>) -> Result<(), Error> {
+        self.batch_bytes += raw.len();
+        self.batch.push((target, raw));
+        let block_size = self.compressor.block_size() as usize;
+        if self.batch_bytes >= BATCH_BYTES.max(self.threads * 4 * block_size) {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), Error> {
+        let batch = std::mem::take(&mut self.batch);
+        self.batch_bytes = 0;
+        let packed = compress_all(self.compressor, self.threads, &batch)?;
+        for ((target, raw), packed) in batch.into_iter().zip(packed) {
+            let (bytes, word) = match &packed {
+                Some(p) => (&p[..], p.len() as u32),
+                None => (&raw[..], raw.len() as u32 | UNCOMPRESSED_BLOCK),
+            };
+            match target {
+                Target::File { file, block } => {
+                    if !self.started[file] {
+                        self.started[file] = true;
+                        self.files[file].start = self.offset;
+                    }
+                    self.files[file].blocks[block] = word;
+                }
+                Target::Fragment(i) => {
+                    self.fragments[i] = FragmentBlock {
+                        start: self.offset,
+                        size: word,
+                        raw: raw.len() as u32,
+                    }
+                }
+            }
+            self.out
+                .write_all(bytes)
+                .map_err(|e| Error::io("the blocks file", e))?;
+            self.hasher.update(bytes);
+            self.offset += bytes.len() as u64;
+        }
+        Ok(())
+    }
+}
+
+/// Compresses every block of `batch` on `threads` threads.
+fn compress_all(
+    compressor: &BlockCompressor,
+    threads: usize,
+    batch: &[(Target, Vec<u8>)],
+) -> Result<Vec<Option<Vec<u8>>>, Error> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    type Slot = std::sync::Mutex<Option<Result<Option<Vec<u8>>, Error>>>;
+    let results: Vec<Slot> = batch.iter().map(|_| Default::default()).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..threads.clamp(1, batch.len().max(1)) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some((_, raw)) = batch.get(i) else { break };
+                let packed = compressor.compress(raw);
+                *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(packed);
+            });
+        }
+    });
+    results
+        .into_iter()
+        .map(|r| {
+            r.into_inner()
+                .unwrap_or_else(|p| p.into_inner())
+                .expect("every block was compressed")
+        })
+        .collect()
+}
+
+fn hex(digest: impl AsRef<[u8]>) -> String {
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Compresses the files of `tree` into `out` (the blocks file); returns its
+/// index.
+pub fn compress_tree(
+    tree: &Tree,
+    compressor: &BlockCompressor,
+    threads: usize,
+    out: impl Write,
+) -> Result<Index, Error> {
+    let bs = compressor.block_size() as usize;
+    let files: Vec<(&str, &Content)> = tree
+        .items
+        .iter()
+        .filter_map(|(path, item)| match &item.node {
+            Node::File { content, .. } => Some((path.as_str(), content)),
+            _ => None,
+        })
+        .collect();
+    let io = |path: &str, content: &Content, e| match content {
+        Content::Path(source) => Error::io(format!("{} (for {path})", source.display()), e),
+        _ => Error::io(path, e),
+    };
+    // Files of a block or more are hashed before they are stored only when
+    // another file has their size, as mksquashfs finds duplicates.
+    let mut sizes: HashMap<u64, usize> = HashMap::new();
+    for (path, content) in &files {
+        let len = content.byte_len().map_err(|e| io(path, content, e))?;
+        *sizes.entry(len).or_default() += 1;
+    }
+    let mut w = Writer {
+        compressor,
+        threads: threads.max(1),
+        out,
+        hasher: Sha256::new(),
+        offset: 0,
+        batch: Vec::new(),
+        batch_bytes: 0,
+        files: Vec::with_capacity(files.len()),
+        started: vec![false; files.len()],
+        fragments: Vec::new(),
+    };
+    let mut fragment: Vec<u8> = Vec::with_capacity(bs);
+    let mut seen: HashMap<[u8; 32], usize> = HashMap::new();
+    let mut copies: Vec<(usize, usize)> = Vec::new();
+    let mut chunk = vec![0u8; bs];
+    for (i, (path, content)) in files.iter().enumerate() {
+        let io = |e| io(path, content, e);
+        let mut reader = content.open().map_err(io)?;
+        let mut n = read_full(&mut reader, &mut chunk).map_err(io)?;
+        let mut stored = StoredFile {
+            size: 0,
+            sha256: String::new(),
+            start: 0,
+            blocks: Vec::new(),
+            fragment: None,
+        };
+        if n < bs {
+            let digest: [u8; 32] = Sha256::digest(&chunk[..n]).into();
+            stored.size = n as u64;
+            stored.sha256 = hex(digest);
+            if n > 0 {
+                if let Some(&first) = seen.get(&digest) {
+                    copies.push((i, first));
+                } else {
+                    seen.insert(digest, i);
+                    if fragment.len() + n > bs {
+                        let index = w.fragments.len();
+                        w.fragments.push(FragmentBlock {
+                            start: 0,
+                            size: 0,
+                            raw: 0,
+                        });
+                        w.queue(Target::Fragment(index), std::mem::take(&mut fragment))?;
+                    }
+                    stored.fragment = Some((w.fragments.len() as u32, fragment.len() as u32));
+                    fragment.extend_from_slice(&chunk[..n]);
+                }
+            }
+            w.files.push(stored);
+            continue;
+        }
+        let len = content.byte_len().map_err(io)?;
+        if sizes.get(&len).copied().unwrap_or(0) > 1 {
+            let mut hasher = Sha256::new();
+            std::io::copy(&mut content.open().map_err(io)?, &mut hasher).map_err(io)?;
+            let digest: [u8; 32] = hasher.finalize().into();
+            if let Some(&first) = seen.get(&digest) {
+                w.files.push(stored);
+                copies.push((i, first));
+                continue;
+            }
+            seen.insert(digest, i);
+        }
+        w.files.push(stored);
+        let mut hasher = Sha256::new();
+        let mut size = 0u64;
+        while n > 0 {
+            hasher.update(&chunk[..n]);
+            size += n as u64;
+            let block = w.files[i].blocks.len();
+            w.files[i].blocks.push(0);
+            if chunk[..n].iter().any(|b| *b != 0) {
+                w.queue(Target::File { file: i, block }, chunk[..n].to_vec())?;
+            }
+            n = read_full(&mut reader, &mut chunk).map_err(io)?;
+        }
+        w.files[i].size = size;
+        w.files[i].sha256 = hex(hasher.finalize());
+    }
+    if !fragment.is_empty() {
+        let index = w.fragments.len();
+        w.fragments.push(FragmentBlock {
+            start: 0,
+            size: 0,
+            raw: 0,
+        });
+        w.queue(Target::Fragment(index), fragment)?;
+    }
+    w.flush()?;
+    w.out.flush().map_err(|e| Error::io("the blocks file", e))?;
+    for (copy, first) in copies {
+        w.files[copy] = w.files[first].clone();
+    }
+    let mut origins: Vec<String> = Vec::new();
+    let mut origin_ids: HashMap<&str, u32> = HashMap::new();
+    let mut files = w.files.into_iter();
+    let mut nodes = Vec::with_capacity(tree.items.len());
+    for (path, item) in &tree.items {
+        let origin = *origin_ids.entry(&item.origin).or_insert_with(|| {
+            origins.push(item.origin.clone());
+            origins.len() as u32 - 1
+        });
+        let path = path.clone();
+        nodes.push(match &item.node {
+            Node::Dir { mode } => IndexNode::Dir {
+                path,
+                mode: *mode,
+                origin,
+            },
+            Node::File { mode, .. } => IndexNode::File {
+                path,
+                mode: *mode,
+                origin,
+                data: files.next().expect("one StoredFile per file"),
+            },
+            Node::Symlink { target } => IndexNode::Symlink {
+                target: String::from_utf8(target.clone()).map_err(|_| Error::Input {
+                    path: item.origin.clone(),
+                    message: format!("the target of symlink {path:?} is not UTF-8"),
+                })?,
+                path,
+                origin,
+            },
+        });
+    }
+    Ok(Index {
+        format: FORMAT.to_owned(),
+        compression: compressor.compression(),
+        block_size: compressor.block_size(),
+        blocks: BlocksFile {
+            bytes: w.offset,
+            sha256: hex(w.hasher.finalize()),
+        },
+        fragments: w.fragments,
+        origins,
+        nodes,
+    })
+}
