@@ -23,13 +23,12 @@ def squashfs_pack_action(ctx, tool, compression, out, entries, inputs, mnemonic 
     """Registers the actions that pack `entries` into the image `out`.
 
     Each .deb, tar and tree is one source, compressed by its own
-    `SquashfsCompress` action into blocks and an index; the other entries
-    (files, directories, symlinks, additions) are one more source. An
-    assembly action, `mnemonic`, lays the sources' blocks out as the image.
-    Bazel caches each source's blocks apart: when one .deb changes, only its
-    action runs again, and under remote execution sources compress on
-    different workers. A source's action does not depend on `mtime`, which
-    only the assembly uses.
+    `SquashfsCompress` action into blocks and an index. The assembly action,
+    `mnemonic`, compresses the other entries (files, directories, symlinks,
+    additions) itself and lays everything out as the image. Bazel caches each
+    source's blocks apart: when one .deb changes, only its action runs again,
+    and under remote execution sources compress on different workers. A
+    source's action does not depend on `mtime`, which only the assembly uses.
 
     Args:
       ctx: the rule context.
@@ -53,20 +52,18 @@ def squashfs_pack_action(ctx, tool, compression, out, entries, inputs, mnemonic 
     ctx.actions.write(spec, json.encode_indent(dict(settings, entries = entries, mtime = compression.mtime), indent = "  ") + "\n")
 
     by_path = {f.path: f for f in inputs.to_list()}
-    loose = [e for e in entries if e["type"] not in _SOURCE_TYPES]
-    groups = ([("files", loose)] if loose else []) + [
-        (_source_name(e), [e])
-        for e in entries
-        if e["type"] in _SOURCE_TYPES
-    ]
+    own = [e for e in entries if e["type"] not in _SOURCE_TYPES]
     sources = []
-    all_outputs = []
-    for name, group in groups:
+    source_files = []
+    for entry in entries:
+        if entry["type"] not in _SOURCE_TYPES:
+            continue
+        name = _source_name(entry)
         prefix = "{}.sources/{}".format(out.basename, name)
         source_spec = ctx.actions.declare_file(prefix + ".json", sibling = out)
         blocks = ctx.actions.declare_file(prefix + ".blocks", sibling = out)
         index = ctx.actions.declare_file(prefix + ".index.json", sibling = out)
-        ctx.actions.write(source_spec, json.encode_indent(dict(settings, entries = group), indent = "  ") + "\n")
+        ctx.actions.write(source_spec, json.encode_indent(dict(settings, entries = [entry]), indent = "  ") + "\n")
         args = ctx.actions.args()
         args.add("squashfs-compress")
         args.add("--spec", source_spec)
@@ -75,16 +72,16 @@ def squashfs_pack_action(ctx, tool, compression, out, entries, inputs, mnemonic 
         ctx.actions.run(
             executable = tool,
             arguments = [args],
-            inputs = [source_spec] + [by_path[e["source"]] for e in group if "source" in e],
+            inputs = [source_spec, by_path[entry["source"]]],
             outputs = [blocks, index],
             mnemonic = "SquashfsCompress",
             progress_message = "Compressing {} for %{{label}}".format(name),
         )
         sources.append({"blocks": blocks.path, "index": index.path})
-        all_outputs += [blocks, index]
+        source_files += [blocks, index]
 
     assembly = ctx.actions.declare_file(out.basename + ".assemble.json", sibling = out)
-    ctx.actions.write(assembly, json.encode_indent(dict(settings, mtime = compression.mtime, sources = sources), indent = "  ") + "\n")
+    ctx.actions.write(assembly, json.encode_indent(dict(settings, entries = own, mtime = compression.mtime, sources = sources), indent = "  ") + "\n")
     args = ctx.actions.args()
     args.add("squashfs-assemble")
     args.add("--spec", assembly)
@@ -92,7 +89,7 @@ def squashfs_pack_action(ctx, tool, compression, out, entries, inputs, mnemonic 
     ctx.actions.run(
         executable = tool,
         arguments = [args],
-        inputs = [assembly] + all_outputs,
+        inputs = [assembly] + source_files + [by_path[e["source"]] for e in own if "source" in e],
         outputs = [out],
         mnemonic = mnemonic,
         progress_message = "Assembling SquashFS image %{output}",
@@ -300,7 +297,7 @@ libc/<name>/<arch>/runtime_packages.json    each .deb's package, version, file n
 
 Each .deb is compressed by its own action, whose only input is the .deb,
 not its thousands of extracted files; one more action assembles the image
-from their blocks. So when one .deb changes, only its action runs again, and
+from their blocks and the small files. So when one .deb changes, only its action runs again, and
 under remote execution the .debs compress on different workers.
 
 Example:

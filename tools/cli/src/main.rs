@@ -70,7 +70,8 @@ enum Command {
     /// Pack a SquashFS image from a spec of dirs, files, symlinks and .debs.
     ///
     /// Sources in the spec are relative to the current directory. The image
-    /// is the same for any --threads.
+    /// is the same for any --threads, and the same as squashfs-compress of
+    /// each .deb, tar and tree followed by squashfs-assemble gives.
     ///
     /// Example: actiond-tool squashfs-pack --spec image.json --out image.squashfs --threads 2
     SquashfsPack {
@@ -101,12 +102,18 @@ enum Command {
     },
     /// Assemble a SquashFS image from sources that squashfs-compress compressed.
     ///
+    /// The spec's own entries (files, directories, symlinks) are compressed
+    /// here; the image is the same for any --threads.
+    ///
     /// Example: actiond-tool squashfs-assemble --spec image.assemble.json --out image.squashfs
     SquashfsAssemble {
         #[arg(long)]
         spec: PathBuf,
         #[arg(long)]
         out: PathBuf,
+        /// Threads compressing the spec's own entries, 0 for every core.
+        #[arg(long, default_value_t = 0)]
+        threads: u32,
     },
     /// Write an initramfs (cpio newc, zstd) from a spec of files, dirs and symlinks.
     ///
@@ -398,7 +405,7 @@ fn run(cli: Cli) -> Result<()> {
             pack::initramfs(&spec, &out, all_cores_if_zero(threads))
         }
         Command::SquashfsPack { spec, out, threads } => {
-            pack::squashfs(&spec, &out, all_cores_if_zero(threads) as usize, verbose)
+            pack::squashfs(&spec, &out, all_cores_if_zero(threads) as usize)
         }
         Command::SquashfsCompress {
             spec,
@@ -406,7 +413,9 @@ fn run(cli: Cli) -> Result<()> {
             index,
             threads,
         } => pack::squashfs_compress(&spec, &blocks, &index, all_cores_if_zero(threads) as usize),
-        Command::SquashfsAssemble { spec, out } => pack::squashfs_assemble(&spec, &out),
+        Command::SquashfsAssemble { spec, out, threads } => {
+            pack::squashfs_assemble(&spec, &out, all_cores_if_zero(threads) as usize)
+        }
         Command::Payload(PayloadCommand::List { file }) => payload::list(&file),
         Command::Payload(PayloadCommand::Extract { file, root, name }) => {
             payload::extract(&file, &root, name.as_deref())

@@ -5,22 +5,13 @@ use std::io::Write;
 use std::path::Path;
 
 /// Writes the SquashFS image of `spec` to `out`.
-pub(crate) fn squashfs(spec: &Path, out: &Path, threads: usize, verbose: bool) -> Result<()> {
+pub(crate) fn squashfs(spec: &Path, out: &Path, threads: usize) -> Result<()> {
     let parsed = squashfs_pack::Spec::read(spec)?;
-    let tree = squashfs_pack::build_tree(&parsed, Path::new("."), threads)?;
     let mut file = atomic_file::AtomicFile::create(out)?;
-    let stats = squashfs_pack::write_image(&tree, &parsed, threads, &mut file)
+    let bytes = squashfs_pack::pack_image(&parsed, Path::new("."), threads, &mut file)
         .with_context(|| format!("{}", out.display()))?;
-    file.set_len(stats.bytes)?;
+    file.set_len(bytes)?;
     file.commit()?;
-    if verbose {
-        eprintln!(
-            "actiond-tool: {}: {} bytes, {} of them data blocks",
-            out.display(),
-            stats.bytes,
-            stats.data_bytes
-        );
-    }
     Ok(())
 }
 
@@ -53,10 +44,10 @@ pub(crate) fn squashfs_compress(
 }
 
 /// Writes the image that `spec` assembles from compressed sources.
-pub(crate) fn squashfs_assemble(spec: &Path, out: &Path) -> Result<()> {
+pub(crate) fn squashfs_assemble(spec: &Path, out: &Path, threads: usize) -> Result<()> {
     let parsed: squashfs_pack::AssembleSpec = squashfs_pack::read_json(spec)?;
     let mut file = atomic_file::AtomicFile::create(out)?;
-    let bytes = squashfs_pack::assemble_image(&parsed, Path::new("."), &mut file)
+    let bytes = squashfs_pack::assemble_image(&parsed, Path::new("."), threads, &mut file)
         .with_context(|| format!("{}", out.display()))?;
     file.set_len(bytes)?;
     file.commit()?;

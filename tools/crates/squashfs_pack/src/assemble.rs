@@ -228,6 +228,11 @@ pub fn assemble<W: Write + Seek>(
         }
         for node in &ix.nodes {
             let (path, node, origin) = match node {
+                // Implicit parents are made again as the tree needs them, so
+                // that an explicit directory of another source wins.
+                IndexNode::Dir { origin, .. } if ix.origins[*origin as usize].is_empty() => {
+                    continue
+                }
                 IndexNode::Dir { path, mode, origin } => (path, Node::Dir { mode: *mode }, origin),
                 IndexNode::Symlink {
                     path,

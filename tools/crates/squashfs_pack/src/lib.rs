@@ -85,27 +85,104 @@ pub fn compress_source(
     blocks::compress_tree(&tree, &compressor, threads, blocks)
 }
 
-/// Assembles the image of `spec`, whose paths are relative to `base`, into
-/// `out`; returns its size.
-pub fn assemble_image(
-    spec: &AssembleSpec,
+/// Compresses `spec`'s entries into a temporary blocks file, as a source.
+fn temporary_source(
+    spec: &Spec,
     base: &Path,
+    threads: usize,
+    name: &str,
+) -> Result<assemble::Source, Error> {
+    use std::io::Seek;
+    let tmp = "a temporary blocks file";
+    let mut blocks = tempfile::tempfile().map_err(|e| Error::io(tmp, e))?;
+    let index = compress_source(spec, base, threads, std::io::BufWriter::new(&blocks))?;
+    blocks
+        .seek(std::io::SeekFrom::Start(0))
+        .map_err(|e| Error::io(tmp, e))?;
+    Ok(assemble::Source {
+        index_name: format!("the index of {name}"),
+        blocks_name: format!("the blocks of {name}"),
+        index,
+        blocks,
+    })
+}
+
+/// The spec of some of `spec`'s entries.
+fn part(spec: &Spec, entries: Vec<Entry>) -> Spec {
+    Spec {
+        entries,
+        ..spec.clone()
+    }
+}
+
+/// Writes the image of `spec` into `out`, laid out as the same spec split
+/// into sources and assembled would be (each .deb, tar and tree a source of
+/// its own, after the other entries): the bytes are the same either way.
+/// Returns the image's size.
+pub fn pack_image(
+    spec: &Spec,
+    base: &Path,
+    threads: usize,
     out: impl std::io::Write + std::io::Seek,
 ) -> Result<u64, Error> {
     let compressor = BlockCompressor::new(spec.compression, spec.block_size)?;
-    let sources = spec
-        .sources
-        .iter()
-        .map(|s| {
-            let (index, blocks) = (base.join(&s.index), base.join(&s.blocks));
-            Ok(assemble::Source {
-                index_name: index.display().to_string(),
-                blocks_name: blocks.display().to_string(),
-                index: read_json(&index)?,
-                blocks: std::fs::File::open(&blocks).map_err(|e| Error::io(blocks.display(), e))?,
-            })
-        })
-        .collect::<Result<Vec<_>, Error>>()?;
+    let (sources, own): (Vec<Entry>, Vec<Entry>) =
+        spec.entries.iter().cloned().partition(Entry::is_source);
+    let mut parts = Vec::with_capacity(sources.len() + 1);
+    if !own.is_empty() {
+        parts.push(temporary_source(
+            &part(spec, own),
+            base,
+            threads,
+            "the spec's own entries",
+        )?);
+    }
+    for (i, entry) in sources.into_iter().enumerate() {
+        let name = format!("spec entry {i}");
+        parts.push(temporary_source(
+            &part(spec, vec![entry]),
+            base,
+            threads,
+            &name,
+        )?);
+    }
+    assemble::assemble(&parts, &compressor, spec.mtime, out)
+}
+
+/// Assembles the image of `spec`, whose paths are relative to `base`, into
+/// `out`, compressing its own entries on `threads` threads; returns its size.
+pub fn assemble_image(
+    spec: &AssembleSpec,
+    base: &Path,
+    threads: usize,
+    out: impl std::io::Write + std::io::Seek,
+) -> Result<u64, Error> {
+    let compressor = BlockCompressor::new(spec.compression, spec.block_size)?;
+    let mut sources = Vec::with_capacity(spec.sources.len() + 1);
+    if !spec.entries.is_empty() {
+        let own = Spec {
+            compression: spec.compression,
+            block_size: spec.block_size,
+            mtime: spec.mtime,
+            max_expanded_bytes: decompress::DEFAULT_LIMIT,
+            entries: spec.entries.clone(),
+        };
+        sources.push(temporary_source(
+            &own,
+            base,
+            threads,
+            "the spec's own entries",
+        )?);
+    }
+    for s in &spec.sources {
+        let (index, blocks) = (base.join(&s.index), base.join(&s.blocks));
+        sources.push(assemble::Source {
+            index_name: index.display().to_string(),
+            blocks_name: blocks.display().to_string(),
+            index: read_json(&index)?,
+            blocks: std::fs::File::open(&blocks).map_err(|e| Error::io(blocks.display(), e))?,
+        });
+    }
     assemble::assemble(&sources, &compressor, spec.mtime, out)
 }
 

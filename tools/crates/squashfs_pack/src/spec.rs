@@ -123,19 +123,21 @@ pub enum Entry {
 }
 
 /// An image assembled from sources compressed apart (`squashfs-compress`
-/// writes each source's blocks and index from a [`Spec`] of its entries):
+/// writes each source's blocks and index from a [`Spec`] of its entries),
+/// plus entries of its own, compressed during assembly:
 ///
 /// ```json
 /// {
 ///   "compression": {"algorithm": "zstd", "level": 15},
 ///   "block_size": 131072,
 ///   "mtime": 0,
+///   "entries": [{"type": "file", "path": "etc/hosts", "source": "hosts"}],
 ///   "sources": [{"index": "libc6.index.json", "blocks": "libc6.blocks"}]
 /// }
 /// ```
 ///
-/// Sources are laid out in order; each must have been compressed with the
-/// image's compression and block size.
+/// The entries come first, then the sources in order; each source must have
+/// been compressed with the image's compression and block size.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AssembleSpec {
@@ -145,6 +147,8 @@ pub struct AssembleSpec {
     pub block_size: u32,
     #[serde(default)]
     pub mtime: u32,
+    #[serde(default)]
+    pub entries: Vec<Entry>,
     pub sources: Vec<SourceFiles>,
 }
 
@@ -154,6 +158,18 @@ pub struct AssembleSpec {
 pub struct SourceFiles {
     pub index: PathBuf,
     pub blocks: PathBuf,
+}
+
+impl Entry {
+    /// Whether the entry is a source of its own when an image is made in
+    /// parts: each .deb, tar and tree is compressed apart; the other entries
+    /// are the image's own, compressed when it is assembled.
+    pub fn is_source(&self) -> bool {
+        matches!(
+            self,
+            Entry::Deb { .. } | Entry::Tar { .. } | Entry::Tree { .. }
+        )
+    }
 }
 
 /// What a runtime adds to the tree of its .debs, as a JSON file:
