@@ -406,7 +406,8 @@ _NORMAL_DEPENDENCIES = {
     },
     "tools/crates/squashfs_pack": {
         _COMMON_CONDITION: {
-            "backhand": Label("@crates__backhand-0.25.5//:backhand"),
+            "flate2": Label("@crates__flate2-1.1.11//:flate2"),
+            "liblzma": Label("@crates__liblzma-0.4.9//:liblzma"),
             "serde": Label("@crates__serde-1.0.229//:serde"),
             "serde_json": Label("@crates__serde_json-1.0.154//:serde_json"),
             "sha2": Label("@crates__sha2-0.10.9//:sha2"),
@@ -588,7 +589,7 @@ _NORMAL_DEV_DEPENDENCIES = {
     "tools/crates/squashfs_pack": {
         _COMMON_CONDITION: {
             "ar": Label("@crates__ar-0.9.0//:ar"),
-            "flate2": Label("@crates__flate2-1.1.11//:flate2"),
+            "backhand": Label("@crates__backhand-0.25.5//:backhand"),
             "libc": Label("@crates__libc-0.2.191//:libc"),
         },
     },
