@@ -4,7 +4,11 @@
 #    the sha256s they have in the workspace's own output base;
 # 2. a second fresh output base, sharing the first one's --disk_cache, gets
 #    every payload action from that cache: the execution log shows each one
-#    as a cache hit, none executed.
+#    as a cache hit, none executed;
+# 3. when one .deb of the three-runtime image changes, only that .deb is
+#    compressed again: glibc 2.35's zlib1g, repacked with one more file, is
+#    swapped in with --override_repository, and the execution log shows one
+#    SquashfsCompress action, that .deb's, then the image assembled again.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 work=${PWD}/e2e/determinism/.work
@@ -62,4 +66,41 @@ if missed:
     sys.exit("determinism: FAIL: not cache hits: " + ", ".join(s["mnemonic"] + " " + s.get("targetLabel", "") for s in missed))
 PY
 grep -h "processes:" "${work}/b.out" | tail -1
-echo "determinism: PASS ($(wc -l <"${work}/main.sha256") payload files identical in three output bases)"
+
+# 3. One .deb changed.
+runtime_repo=$(./bazelw query --output=build @glibc_runtimes//:glibc2.35_x86_64 2>/dev/null \
+  | sed -n 's|.*actual = "@@\([^/]*\)//.*|\1|p')
+[[ -n ${runtime_repo} ]] || fail "cannot find the repository of @glibc_runtimes//:glibc2.35_x86_64"
+cp -rL "$(./bazelw info output_base 2>/dev/null)/external/${runtime_repo}" "${work}/override"
+zlib_deb=$(ls "${work}/override/debs"/zlib1g_*.deb)
+dpkg-deb -R "${zlib_deb}" "${work}/unpacked"
+mkdir -p "${work}/unpacked/etc"
+echo "one more file" >"${work}/unpacked/etc/determinism-changed.txt"
+dpkg-deb --root-owner-group -Zxz -b "${work}/unpacked" "${zlib_deb}" >/dev/null
+./bazelw build --override_repository="${runtime_repo}=${work}/override" \
+  --execution_log_json_file="${work}/c.log.json" //runtimes:runtimes_squashfs_x86_64
+image=$(./bazelw cquery --output=files //runtimes:runtimes_squashfs_x86_64 2>/dev/null)
+unsquashfs -l "${image}" | grep -q 'libc/glibc2.35/x86_64/root/etc/determinism-changed.txt$' \
+  || fail "the rebuilt image lacks the changed .deb's new file"
+python3 - "${work}/c.log.json" <<'PY'
+import json, sys
+text = open(sys.argv[1]).read()
+decoder, pos, spawns = json.JSONDecoder(), 0, []
+while True:
+    while pos < len(text) and text[pos].isspace():
+        pos += 1
+    if pos >= len(text):
+        break
+    spawn, pos = decoder.raw_decode(text, pos)
+    spawns.append(spawn)
+outputs = lambda s: " ".join(o if isinstance(o, str) else o.get("path", "") for o in s.get("listedOutputs", []))
+compressed = [outputs(s) for s in spawns if s.get("mnemonic") == "SquashfsCompress"]
+assembled = [s for s in spawns if s.get("mnemonic") == "RuntimeSquashfs"]
+print(f"determinism: after one .deb changed, {len(compressed)} SquashfsCompress action(s) ran: {compressed}")
+if len(compressed) != 1 or "zlib1g" not in compressed[0] or "glibc2.35" not in compressed[0]:
+    sys.exit("determinism: FAIL: only the changed .deb (glibc 2.35's zlib1g) should have been compressed again")
+if len(assembled) != 1:
+    sys.exit(f"determinism: FAIL: the image was assembled {len(assembled)} times, not once")
+PY
+./bazelw build //runtimes:runtimes_squashfs_x86_64
+echo "determinism: PASS ($(wc -l <"${work}/main.sha256") payload files identical in three output bases; a changed .deb recompressed alone)"
