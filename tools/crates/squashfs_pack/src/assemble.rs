@@ -14,7 +14,7 @@
 //! Nothing is written and then taken back, so no stale bytes can remain
 //! past the image's end.
 
-use crate::blocks::{FragmentBlock, Index, IndexNode, StoredFile, FORMAT};
+use crate::blocks::{FragmentBlock, Index, IndexNode, Sha256Digest, StoredFile, FORMAT};
 use crate::compress::BlockCompressor;
 use crate::format::{self, DirData, DirEntry, FileData, MetadataWriter, Superblock};
 use crate::tree::{clean_path, Content, Node, Tree};
@@ -159,7 +159,7 @@ struct Plan {
 /// Writes the image of `sources` to `out`; returns its size, padding
 /// included.
 pub fn assemble<W: Write + Seek>(
-    sources: &[Source],
+    mut sources: Vec<Source>,
     compressor: &BlockCompressor,
     mtime: u32,
     mut out: W,
@@ -176,23 +176,23 @@ pub fn assemble<W: Write + Seek>(
 
     // Plan the data: which ranges of which blocks file go where.
     let mut next = data_start;
-    let mut whole_files: HashMap<&str, StoredFile> = HashMap::new();
+    let mut whole_files: HashMap<Sha256Digest, Arc<StoredFile>> = HashMap::new();
     let mut fragment_table: Vec<FragmentBlock> = Vec::new();
     let mut tree = Tree::default();
     let mut plans = Vec::with_capacity(sources.len());
-    for source in sources.iter() {
+    for source in sources.iter_mut() {
         let ix = &source.index;
         let mut segments: BTreeMap<u64, u64> = ix
             .fragments
             .iter()
             .map(|f| (f.start, (f.size & !format::UNCOMPRESSED_BLOCK) as u64))
             .collect();
-        let mut earlier: HashMap<&str, StoredFile> = HashMap::new();
+        let mut earlier: HashMap<Sha256Digest, Arc<StoredFile>> = HashMap::new();
         for node in &ix.nodes {
             if let IndexNode::File { data, .. } = node {
                 if data.fragment.is_none() && data.stored_bytes() > 0 {
-                    if let Some(stored) = whole_files.get(data.sha256.as_str()) {
-                        earlier.insert(&data.sha256, stored.clone());
+                    if let Some(stored) = whole_files.get(&data.sha256) {
+                        earlier.insert(data.sha256, stored.clone());
                     } else if *segments.entry(data.start).or_insert(data.stored_bytes())
                         != data.stored_bytes()
                     {
@@ -226,14 +226,13 @@ pub fn assemble<W: Write + Seek>(
                 ..*f
             });
         }
-        for node in &ix.nodes {
+        let origins = std::mem::take(&mut source.index.origins);
+        for node in std::mem::take(&mut source.index.nodes) {
             let (path, node, origin) = match node {
                 // Implicit parents are made again as the tree needs them, so
                 // that an explicit directory of another source wins.
-                IndexNode::Dir { origin, .. } if ix.origins[*origin as usize].is_empty() => {
-                    continue
-                }
-                IndexNode::Dir { path, mode, origin } => (path, Node::Dir { mode: *mode }, origin),
+                IndexNode::Dir { origin, .. } if origins[origin as usize].is_empty() => continue,
+                IndexNode::Dir { path, mode, origin } => (path, Node::Dir { mode }, origin),
                 IndexNode::Symlink {
                     path,
                     target,
@@ -241,7 +240,7 @@ pub fn assemble<W: Write + Seek>(
                 } => (
                     path,
                     Node::Symlink {
-                        target: target.as_bytes().to_vec(),
+                        target: target.into_bytes(),
                     },
                     origin,
                 ),
@@ -251,31 +250,34 @@ pub fn assemble<W: Write + Seek>(
                     origin,
                     data,
                 } => {
-                    let stored = if let Some(stored) = earlier.get(data.sha256.as_str()) {
+                    let stored = if let Some(stored) = earlier.get(&data.sha256) {
                         stored.clone()
                     } else {
-                        let mut stored = data.clone();
+                        let mut stored = data;
                         if let Some((i, offset)) = stored.fragment {
                             stored.fragment = Some((fragment_base + i, offset));
                         } else if stored.stored_bytes() > 0 {
                             stored.start = plan.segments[&stored.start].1;
-                            whole_files
-                                .entry(&data.sha256)
-                                .or_insert_with(|| stored.clone());
                         } else {
                             stored.start = 0;
+                        }
+                        let stored = Arc::new(stored);
+                        if stored.fragment.is_none() && stored.stored_bytes() > 0 {
+                            whole_files
+                                .entry(stored.sha256)
+                                .or_insert_with(|| stored.clone());
                         }
                         stored
                     };
                     let node = Node::File {
-                        mode: *mode,
-                        content: Content::Stored(Arc::new(stored)),
+                        mode,
+                        content: Content::Stored(stored),
                     };
                     (path, node, origin)
                 }
             };
-            let clean = clean_path(path).map_err(|m| source.bad_index(format!("path {m}")))?;
-            tree.insert(&clean, node, &ix.origins[*origin as usize])?;
+            let clean = clean_path(&path).map_err(|m| source.bad_index(format!("path {m}")))?;
+            tree.insert(&clean, node, &origins[origin as usize])?;
         }
         plans.push(plan);
     }
@@ -618,7 +620,15 @@ mod tests {
 
     fn source(tree: &Tree, name: &str) -> Source {
         let mut blocks = tempfile::tempfile().unwrap();
-        let index = compress_tree(tree, &compressor(), 2, &mut blocks).unwrap();
+        let index = compress_tree(
+            Tree {
+                items: tree.items.clone(),
+            },
+            &compressor(),
+            2,
+            &mut blocks,
+        )
+        .unwrap();
         blocks.seek(SeekFrom::Start(0)).unwrap();
         Source {
             index_name: format!("{name}.index.json"),
@@ -628,8 +638,8 @@ mod tests {
         }
     }
 
-    fn image(sources: &[Source]) -> Result<Vec<u8>, Error> {
-        for s in sources {
+    fn image(sources: Vec<Source>) -> Result<Vec<u8>, Error> {
+        for s in &sources {
             (&s.blocks).seek(SeekFrom::Start(0)).unwrap();
         }
         let mut out = Cursor::new(Vec::new());
@@ -701,7 +711,7 @@ mod tests {
                 0o644,
             );
         }
-        let img = image(&[source(&t, "one")]).unwrap();
+        let img = image(vec![source(&t, "one")]).unwrap();
         let got = read_back(&img);
         assert_eq!(got.len(), t.items.len() + 1, "every node and the root");
         for (path, item) in &t.items {
@@ -721,7 +731,7 @@ mod tests {
         }
         // Duplicates are stored once: without them, only metadata is saved.
         t.items.retain(|path, _| !path.starts_with("dup"));
-        let unique = image(&[source(&t, "one")]).unwrap();
+        let unique = image(vec![source(&t, "one")]).unwrap();
         assert!(
             img.len() - unique.len() <= BS as usize,
             "{} vs {}",
@@ -738,9 +748,8 @@ mod tests {
         let mut b = Tree::default();
         file(&mut b, "b/big", noise(8 * BS as usize, 5), 0o644);
         file(&mut b, "b/small", noise(1000, 6), 0o644);
-        let (sa, sb) = (source(&a, "a"), source(&b, "b"));
-        let both = image(&[sa, sb]).unwrap();
-        let alone = image(&[source(&a, "a")]).unwrap();
+        let both = image(vec![source(&a, "a"), source(&b, "b")]).unwrap();
+        let alone = image(vec![source(&a, "a")]).unwrap();
         let got = read_back(&both);
         assert_eq!(got["a/big"], got["b/big"]);
         assert_eq!(got["b/small"].1.as_deref(), Some(&noise(1000, 6)[..]));
@@ -759,10 +768,10 @@ mod tests {
         file(&mut a, "etc/x", b"one".to_vec(), 0o644);
         let mut b = Tree::default();
         file(&mut b, "etc/x", b"one".to_vec(), 0o644);
-        assert!(image(&[source(&a, "a"), source(&b, "b")]).is_ok());
+        assert!(image(vec![source(&a, "a"), source(&b, "b")]).is_ok());
         let mut c = Tree::default();
         file(&mut c, "etc/x", b"two".to_vec(), 0o644);
-        let err = image(&[source(&a, "a"), source(&c, "c")])
+        let err = image(vec![source(&a, "a"), source(&c, "c")])
             .unwrap_err()
             .to_string();
         assert!(
@@ -779,7 +788,7 @@ mod tests {
     }
 
     fn refused(source: Source) -> String {
-        image(&[source]).unwrap_err().to_string()
+        image(vec![source]).unwrap_err().to_string()
     }
 
     #[test]

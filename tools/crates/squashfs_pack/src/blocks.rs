@@ -23,14 +23,15 @@ use crate::tree::{read_full, Content, Node, Tree};
 use crate::Error;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::Write;
+use std::sync::{mpsc, Mutex};
 
 /// The index format this code writes and reads.
 pub const FORMAT: &str = "actiond-squashfs-blocks/1";
 
-/// Bytes of blocks (uncompressed) compressed together before being written.
-const BATCH_BYTES: usize = 8 << 20;
+/// Bytes of blocks (uncompressed) queued ahead of the writer, at most.
+const WINDOW_BYTES: usize = 2 << 20;
 
 /// What a blocks file holds, and the nodes of its source.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,6 +91,32 @@ pub enum IndexNode {
     },
 }
 
+/// A sha256, written as 64 hex digits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Sha256Digest(pub [u8; 32]);
+
+impl Serialize for Sha256Digest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&hex(self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Sha256Digest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Sha256Digest, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        let bad = || serde::de::Error::custom(format!("{text:?} is not a sha256 (64 hex digits)"));
+        if text.len() != 64 {
+            return Err(bad());
+        }
+        let mut digest = [0u8; 32];
+        for (i, byte) in digest.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2).ok_or_else(bad)?, 16)
+                .map_err(|_| bad())?;
+        }
+        Ok(Sha256Digest(digest))
+    }
+}
+
 /// A file as stored: its size and sha256, the offset of its first block, each
 /// block's size word (0 for a hole), and its fragment (index, offset) if it
 /// is smaller than a block.
@@ -97,7 +124,7 @@ pub enum IndexNode {
 #[serde(deny_unknown_fields)]
 pub struct StoredFile {
     pub size: u64,
-    pub sha256: String,
+    pub sha256: Sha256Digest,
     pub start: u64,
     pub blocks: Vec<u32>,
     pub fragment: Option<(u32, u32)>,
@@ -123,94 +150,100 @@ enum Target {
     Fragment(usize),
 }
 
-/// Lays out blocks and writes them, a batch at a time.
+/// A block's result from a worker: its sequence number, its bytes, and
+/// those bytes compressed (None if compressing did not shrink them).
+type Compressed = (u64, Vec<u8>, Result<Option<Vec<u8>>, Error>);
+
+/// Lays out blocks and writes them in order, while workers compress those
+/// queued after them.
 struct Writer<'a, W: Write> {
-    compressor: &'a BlockCompressor,
-    threads: usize,
     out: W,
     hasher: Sha256,
     offset: u64,
-    batch: Vec<(Target, Vec<u8>)>,
-    batch_bytes: usize,
     files: Vec<StoredFile>,
     /// Whether a file's start was set by its first stored block.
     started: Vec<bool>,
     fragments: Vec<FragmentBlock>,
+    jobs: Option<mpsc::Sender<(u64, Vec<u8>)>>,
+    results: &'a mpsc::Receiver<Compressed>,
+    /// The targets of queued blocks not yet written, in queue order.
+    targets: VecDeque<Target>,
+    /// Blocks compressed ahead of the next one to write.
+    ready: BTreeMap<u64, (Vec<u8>, Option<Vec<u8>>)>,
+    queued: u64,
+    written: u64,
+    /// Blocks queued and not yet written, at most (bounds memory).
+    window: u64,
 }
 
 impl<W: Write> Writer<'_, W> {
     fn queue(&mut self, target: Target, raw: Vec<u8>) -> Result<(), Error> {
-        self.batch_bytes += raw.len();
-        self.batch.push((target, raw));
-        let block_size = self.compressor.block_size() as usize;
-        if self.batch_bytes >= BATCH_BYTES.max(self.threads * 4 * block_size) {
-            self.flush()?;
+        self.targets.push_back(target);
+        let sent = self.jobs.as_ref().map(|jobs| jobs.send((self.queued, raw)));
+        if !matches!(sent, Some(Ok(()))) {
+            return Err(Error::Write("the block compressors stopped".into()));
+        }
+        self.queued += 1;
+        while self.queued - self.written > self.window {
+            self.receive()?;
         }
         Ok(())
     }
 
-    fn flush(&mut self) -> Result<(), Error> {
-        let batch = std::mem::take(&mut self.batch);
-        self.batch_bytes = 0;
-        let packed = compress_all(self.compressor, self.threads, &batch)?;
-        for ((target, raw), packed) in batch.into_iter().zip(packed) {
-            let (bytes, word) = match &packed {
-                Some(p) => (&p[..], p.len() as u32),
-                None => (&raw[..], raw.len() as u32 | UNCOMPRESSED_BLOCK),
-            };
-            match target {
-                Target::File { file, block } => {
-                    if !self.started[file] {
-                        self.started[file] = true;
-                        self.files[file].start = self.offset;
-                    }
-                    self.files[file].blocks[block] = word;
+    /// Waits for one compressed block, then writes every block now in order.
+    fn receive(&mut self) -> Result<(), Error> {
+        let (seq, raw, packed) = self
+            .results
+            .recv()
+            .map_err(|_| Error::Write("the block compressors stopped".into()))?;
+        self.ready.insert(seq, (raw, packed?));
+        while let Some((raw, packed)) = self.ready.remove(&self.written) {
+            let target = self.targets.pop_front().expect("a target per queued block");
+            self.write(target, &raw, packed.as_deref())?;
+            self.written += 1;
+        }
+        Ok(())
+    }
+
+    fn write(&mut self, target: Target, raw: &[u8], packed: Option<&[u8]>) -> Result<(), Error> {
+        let (bytes, word) = match packed {
+            Some(p) => (p, p.len() as u32),
+            None => (raw, raw.len() as u32 | UNCOMPRESSED_BLOCK),
+        };
+        match target {
+            Target::File { file, block } => {
+                if !self.started[file] {
+                    self.started[file] = true;
+                    self.files[file].start = self.offset;
                 }
-                Target::Fragment(i) => {
-                    self.fragments[i] = FragmentBlock {
-                        start: self.offset,
-                        size: word,
-                        raw: raw.len() as u32,
-                    }
+                self.files[file].blocks[block] = word;
+            }
+            Target::Fragment(i) => {
+                self.fragments[i] = FragmentBlock {
+                    start: self.offset,
+                    size: word,
+                    raw: raw.len() as u32,
                 }
             }
-            self.out
-                .write_all(bytes)
-                .map_err(|e| Error::io("the blocks file", e))?;
-            self.hasher.update(bytes);
-            self.offset += bytes.len() as u64;
         }
+        self.out
+            .write_all(bytes)
+            .map_err(|e| Error::io("the blocks file", e))?;
+        self.hasher.update(bytes);
+        self.offset += bytes.len() as u64;
         Ok(())
     }
-}
 
-/// Compresses every block of `batch` on `threads` threads.
-fn compress_all(
-    compressor: &BlockCompressor,
-    threads: usize,
-    batch: &[(Target, Vec<u8>)],
-) -> Result<Vec<Option<Vec<u8>>>, Error> {
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    type Slot = std::sync::Mutex<Option<Result<Option<Vec<u8>>, Error>>>;
-    let results: Vec<Slot> = batch.iter().map(|_| Default::default()).collect();
-    std::thread::scope(|scope| {
-        for _ in 0..threads.clamp(1, batch.len().max(1)) {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some((_, raw)) = batch.get(i) else { break };
-                let packed = compressor.compress(raw);
-                *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(packed);
-            });
+    /// Writes every block still queued, and stops the workers.
+    fn finish(&mut self) -> Result<(), Error> {
+        while self.written < self.queued {
+            self.receive()?;
         }
-    });
-    results
-        .into_iter()
-        .map(|r| {
-            r.into_inner()
-                .unwrap_or_else(|p| p.into_inner())
-                .expect("every block was compressed")
-        })
-        .collect()
+        self.jobs = None;
+        self.out
+            .flush()
+            .map_err(|e| Error::io("the blocks file", e))
+    }
 }
 
 fn hex(digest: impl AsRef<[u8]>) -> String {
@@ -220,7 +253,7 @@ fn hex(digest: impl AsRef<[u8]>) -> String {
 /// Compresses the files of `tree` into `out` (the blocks file); returns its
 /// index.
 pub fn compress_tree(
-    tree: &Tree,
+    tree: Tree,
     compressor: &BlockCompressor,
     threads: usize,
     out: impl Write,
@@ -245,17 +278,58 @@ pub fn compress_tree(
         let len = content.byte_len().map_err(|e| io(path, content, e))?;
         *sizes.entry(len).or_default() += 1;
     }
-    let mut w = Writer {
-        compressor,
-        threads: threads.max(1),
-        out,
-        hasher: Sha256::new(),
-        offset: 0,
-        batch: Vec::new(),
-        batch_bytes: 0,
-        files: Vec::with_capacity(files.len()),
-        started: vec![false; files.len()],
-        fragments: Vec::new(),
+    let threads = threads.max(1);
+    let (jobs, work) = mpsc::channel::<(u64, Vec<u8>)>();
+    let (done, results) = mpsc::channel::<Compressed>();
+    let work = Mutex::new(work);
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            let done = done.clone();
+            let work = &work;
+            scope.spawn(move || loop {
+                let job = work.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                let Ok((seq, raw)) = job else { break };
+                let packed = compressor.compress(&raw);
+                if done.send((seq, raw, packed)).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(done);
+        let mut w = Writer {
+            out,
+            hasher: Sha256::new(),
+            offset: 0,
+            files: Vec::with_capacity(files.len()),
+            started: vec![false; files.len()],
+            fragments: Vec::new(),
+            jobs: Some(jobs),
+            results: &results,
+            targets: VecDeque::new(),
+            ready: BTreeMap::new(),
+            queued: 0,
+            written: 0,
+            window: (WINDOW_BYTES / bs).max(threads * 4) as u64,
+        };
+        let laid_out = lay_out(&mut w, &files, &sizes, bs);
+        // Stop the workers whether or not the layout failed.
+        w.jobs = None;
+        laid_out?;
+        Ok(w)
+    })
+    .and_then(|w| index(tree, compressor, w))
+}
+
+/// Queues every block of `files` in order, sharing those of duplicates.
+fn lay_out<W: Write>(
+    w: &mut Writer<'_, W>,
+    files: &[(&str, &Content)],
+    sizes: &HashMap<u64, usize>,
+    bs: usize,
+) -> Result<(), Error> {
+    let io = |path: &str, content: &Content, e| match content {
+        Content::Path(source) => Error::io(format!("{} (for {path})", source.display()), e),
+        _ => Error::io(path, e),
     };
     let mut fragment: Vec<u8> = Vec::with_capacity(bs);
     let mut seen: HashMap<[u8; 32], usize> = HashMap::new();
@@ -267,7 +341,7 @@ pub fn compress_tree(
         let mut n = read_full(&mut reader, &mut chunk).map_err(io)?;
         let mut stored = StoredFile {
             size: 0,
-            sha256: String::new(),
+            sha256: Sha256Digest([0; 32]),
             start: 0,
             blocks: Vec::new(),
             fragment: None,
@@ -275,7 +349,7 @@ pub fn compress_tree(
         if n < bs {
             let digest: [u8; 32] = Sha256::digest(&chunk[..n]).into();
             stored.size = n as u64;
-            stored.sha256 = hex(digest);
+            stored.sha256 = Sha256Digest(digest);
             if n > 0 {
                 if let Some(&first) = seen.get(&digest) {
                     copies.push((i, first));
@@ -323,7 +397,7 @@ pub fn compress_tree(
             n = read_full(&mut reader, &mut chunk).map_err(io)?;
         }
         w.files[i].size = size;
-        w.files[i].sha256 = hex(hasher.finalize());
+        w.files[i].sha256 = Sha256Digest(hasher.finalize().into());
     }
     if !fragment.is_empty() {
         let index = w.fragments.len();
@@ -334,35 +408,44 @@ pub fn compress_tree(
         });
         w.queue(Target::Fragment(index), fragment)?;
     }
-    w.flush()?;
-    w.out.flush().map_err(|e| Error::io("the blocks file", e))?;
+    w.finish()?;
     for (copy, first) in copies {
         w.files[copy] = w.files[first].clone();
     }
+    Ok(())
+}
+
+/// The index of `tree`, whose files `w` wrote.
+fn index<W: Write>(
+    tree: Tree,
+    compressor: &BlockCompressor,
+    w: Writer<'_, W>,
+) -> Result<Index, Error> {
     let mut origins: Vec<String> = Vec::new();
-    let mut origin_ids: HashMap<&str, u32> = HashMap::new();
+    let mut origin_ids: HashMap<String, u32> = HashMap::new();
     let mut files = w.files.into_iter();
     let mut nodes = Vec::with_capacity(tree.items.len());
-    for (path, item) in &tree.items {
-        let origin = *origin_ids.entry(&item.origin).or_insert_with(|| {
-            origins.push(item.origin.clone());
-            origins.len() as u32 - 1
-        });
-        let path = path.clone();
-        nodes.push(match &item.node {
-            Node::Dir { mode } => IndexNode::Dir {
-                path,
-                mode: *mode,
-                origin,
-            },
+    // The tree is consumed as the index grows, so the two are not both
+    // held whole.
+    for (path, item) in tree.items {
+        let origin = match origin_ids.get(&item.origin) {
+            Some(&id) => id,
+            None => {
+                origins.push(item.origin.clone());
+                origin_ids.insert(item.origin.clone(), origins.len() as u32 - 1);
+                origins.len() as u32 - 1
+            }
+        };
+        nodes.push(match item.node {
+            Node::Dir { mode } => IndexNode::Dir { path, mode, origin },
             Node::File { mode, .. } => IndexNode::File {
                 path,
-                mode: *mode,
+                mode,
                 origin,
                 data: files.next().expect("one StoredFile per file"),
             },
             Node::Symlink { target } => IndexNode::Symlink {
-                target: String::from_utf8(target.clone()).map_err(|_| Error::Input {
+                target: String::from_utf8(target).map_err(|_| Error::Input {
                     path: item.origin.clone(),
                     message: format!("the target of symlink {path:?} is not UTF-8"),
                 })?,

@@ -58,8 +58,8 @@ impl Error {
 
 /// Reads and parses a JSON file; unknown keys are errors.
 pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path.display(), e))?;
-    serde_json::from_str(&text).map_err(|e| Error::Input {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path.display(), e))?;
+    serde_json::from_reader(std::io::BufReader::new(file)).map_err(|e| Error::Input {
         path: path.display().to_string(),
         message: e.to_string(),
     })
@@ -82,7 +82,7 @@ pub fn compress_source(
 ) -> Result<blocks::Index, Error> {
     let compressor = BlockCompressor::new(spec.compression, spec.block_size)?;
     let tree = build_tree(spec, base, threads)?;
-    blocks::compress_tree(&tree, &compressor, threads, blocks)
+    blocks::compress_tree(tree, &compressor, threads, blocks)
 }
 
 /// Compresses `spec`'s entries into a temporary blocks file, as a source.
@@ -146,7 +146,7 @@ pub fn pack_image(
             &name,
         )?);
     }
-    assemble::assemble(&parts, &compressor, spec.mtime, out)
+    assemble::assemble(parts, &compressor, spec.mtime, out)
 }
 
 /// Assembles the image of `spec`, whose paths are relative to `base`, into
@@ -183,7 +183,7 @@ pub fn assemble_image(
             blocks: std::fs::File::open(&blocks).map_err(|e| Error::io(blocks.display(), e))?,
         });
     }
-    assemble::assemble(&sources, &compressor, spec.mtime, out)
+    assemble::assemble(sources, &compressor, spec.mtime, out)
 }
 
 /// Adds a directory tree from disk under `prefix`, in sorted order.

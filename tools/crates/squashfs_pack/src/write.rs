@@ -28,7 +28,14 @@ pub fn write_image<W: Write + Seek>(
 ) -> Result<Stats, Error> {
     let compressor = BlockCompressor::new(spec.compression, spec.block_size)?;
     let mut blocks = tempfile::tempfile().map_err(|e| Error::io("a temporary blocks file", e))?;
-    let index = compress_tree(tree, &compressor, threads, std::io::BufWriter::new(&blocks))?;
+    let index = compress_tree(
+        Tree {
+            items: tree.items.clone(),
+        },
+        &compressor,
+        threads,
+        std::io::BufWriter::new(&blocks),
+    )?;
     blocks
         .seek(SeekFrom::Start(0))
         .map_err(|e| Error::io("a temporary blocks file", e))?;
@@ -39,6 +46,6 @@ pub fn write_image<W: Write + Seek>(
         index,
         blocks,
     };
-    let bytes = assemble(&[source], &compressor, spec.mtime, out)?;
+    let bytes = assemble(vec![source], &compressor, spec.mtime, out)?;
     Ok(Stats { bytes, data_bytes })
 }

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Benchmarks the runtimes image made in parts (one squashfs-compress per
+# .deb, then squashfs-assemble, as //runtimes:runtimes_squashfs_x86_64's
+# actions make it) against the one-action pack of a reference revision of
+# actiond-tool, side by side on this machine.
+#
+# Usage: tools/benchmarks/squashfs_parts.sh [RUNS]      (default 5; medians)
+#   REFERENCE=<git revision>: the one-action packer (default 49018b7, the
+#   last revision that packed with backhand in one action), built here;
+#   or REFERENCE_TOOL=<its actiond-tool binary>.
+#
+# Needs: cargo and git. It builds the image and runs each of its actions'
+# command lines from Bazel's execution root, without Bazel.
+#
+# 1. cold: every .deb compressed, $(nproc) actions at a time as Bazel runs
+#    them, then the assembly; against the reference's one action. Sizes too.
+# 2. rebuild after one .deb changed: that .deb compressed again, then the
+#    assembly; the largest .deb (the worst case) and the smallest.
+# 3. critical path: the slowest .deb's compression, then the assembly (what
+#    a build with a core per .deb waits for).
+set -euo pipefail
+runs=${1:-5}
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+reference=${REFERENCE:-49018b7}
+procs=$(nproc)
+work=$(mktemp -d /tmp/squashfs-parts.XXXXXX)
+trap 'git -C "${repo}" worktree remove --force "${work}/reference" >/dev/null 2>&1 || true; rm -rf "${work}"' EXIT
+
+(cd "${repo}/tools" && cargo build --release --locked -q -p actiond_tool)
+tool="${repo}/tools/target/release/actiond-tool"
+old_tool=${REFERENCE_TOOL:-${repo}/tools/target/reference/release/actiond-tool}
+if [[ -z ${REFERENCE_TOOL:-} ]]; then
+  git -C "${repo}" worktree add -q --detach "${work}/reference" "${reference}"
+  (cd "${work}/reference/tools" && CARGO_TARGET_DIR="${repo}/tools/target/reference" \
+    cargo build --release --locked -q -p actiond_tool)
+fi
+
+# The runtimes as top-level targets: their manifests are on disk even when
+# they came from the disk cache.
+(cd "${repo}" && ./bazelw build //runtimes:runtimes_squashfs_x86_64 //runtimes:glibc2.31_x86_64 \
+  //runtimes:glibc2.35_x86_64 //runtimes:glibc2.39_x86_64)
+execroot=$(cd "${repo}" && ./bazelw info execution_root 2>/dev/null)
+image=bazel-out/k8-fastbuild/bin/runtimes/runtimes_squashfs_x86_64.squashfs
+cd "${execroot}"
+mkdir -p "${work}/parts"
+# The assembly's spec, reading the blocks this script writes; and each
+# source's spec, in order.
+python3 - "${image}.assemble.json" "${work}" >"${work}/assemble.json" 2>"${work}/sources" <<'PY'
+import json, os, sys
+spec, work = json.load(open(sys.argv[1])), sys.argv[2]
+for s in spec["sources"]:
+    print(s["index"].removesuffix(".index.json") + ".json", file=sys.stderr)
+    for key in ("blocks", "index"):
+        s[key] = os.path.join(work, "parts", os.path.basename(s[key]))
+print(json.dumps(spec))
+PY
+mapfile -t sources <"${work}/sources"
+
+median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+
+# once CMD...: runs CMD (a command or a function) once; prints its wall seconds.
+once() {
+  local start
+  sync
+  start=$(date +%s%N)
+  "$@" >/dev/null
+  echo "($(date +%s%N) - ${start}) / 1000000000" | bc -l
+}
+
+# compress SPEC: one source's action, its outputs under $work/parts.
+export tool work
+# shellcheck disable=SC2016  # expanded by the bash that runs it
+compress_source='n=$(basename "$1" .json)
+exec "${tool}" squashfs-compress --spec "$1" --blocks "${work}/parts/${n}.blocks" --index "${work}/parts/${n}.index.json"'
+compress() { bash -c "${compress_source}" _ "$1"; }
+assemble() { "${tool}" squashfs-assemble --spec "${work}/assemble.json" --out "${work}/parts.squashfs"; }
+one_action() { "${old_tool}" squashfs-pack --spec "${image}.spec.json" --out "${work}/reference.squashfs"; }
+cold() { # every source, $procs at a time, then the assembly
+  printf '%s\n' "${sources[@]}" | xargs -P "${procs}" -n 1 bash -c "${compress_source}" _
+  assemble
+}
+rebuild() { compress "$1" && assemble; }
+
+ratio() { echo "$1 / $2" | bc -l; }
+row() { # LABEL OURS REFERENCE GOAL
+  printf "| %s | %.2f s | %.2f s | **%.2f×** | %s |\n" "$1" "$2" "$3" "$(ratio "$2" "$3")" "$4"
+}
+
+# Every case once per round, the rounds one after another, so that a slower
+# stretch of a shared machine weighs on every case alike.
+declare -A samples
+for _ in $(seq "${runs}"); do
+  samples[reference]+="$(once one_action) "
+  samples[cold]+="$(once cold) "
+  for s in "${sources[@]}"; do samples[${s}]+="$(once compress "${s}") "; done
+  samples[assemble]+="$(once assemble) "
+done
+median_of() { tr ' ' '\n' <<<"${samples[$1]}" | grep . | median; }
+reference_time=$(median_of reference)
+cold_time=$(median_of cold)
+assemble_time=$(median_of assemble)
+declare -A alone
+for s in "${sources[@]}"; do alone[${s}]=$(median_of "${s}"); done
+ours_size=$(stat -c %s "${work}/parts.squashfs")
+reference_size=$(stat -c %s "${work}/reference.squashfs")
+cmp -s "${work}/parts.squashfs" "${image}" || { echo "the assembled image differs from Bazel's ${image}" >&2; exit 1; }
+source_of() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["entries"][0]["source"])' "$1"; }
+by_size=$(for s in "${sources[@]}"; do echo "$(stat -Lc %s "$(source_of "${s}")") ${s}"; done | sort -n)
+largest=$(tail -n1 <<<"${by_size}" | cut -d' ' -f2)
+smallest=$(head -n1 <<<"${by_size}" | cut -d' ' -f2)
+read -r slowest_time slowest_source < <(for s in "${sources[@]}"; do echo "${alone[${s}]} ${s}"; done | sort -n | tail -n1)
+
+echo "## The runtimes image in parts (amd64, ${#sources[@]} .debs, zstd-15, ${procs} cores, ${runs} runs, medians)"
+echo
+echo "Reference: the one-action pack of actiond-tool at ${reference}."
+echo
+echo "| case | in parts | one action | ratio | goal |"
+echo "|---|---|---|---|---|"
+row "cold: every .deb, ${procs} at a time, then the assembly" "${cold_time}" "${reference_time}" "≤ 1.05×"
+row "rebuild, largest .deb changed ($(basename "${largest}" .json))" \
+  "$(echo "${alone[${largest}]} + ${assemble_time}" | bc -l)" "${reference_time}" "≤ 0.3×"
+row "rebuild, smallest .deb changed ($(basename "${smallest}" .json))" \
+  "$(echo "${alone[${smallest}]} + ${assemble_time}" | bc -l)" "${reference_time}" "≤ 0.3×"
+row "critical path: slowest .deb ($(basename "${slowest_source}" .json)), then the assembly" \
+  "$(echo "${slowest_time} + ${assemble_time}" | bc -l)" "${reference_time}" "≤ 0.6×"
+echo
+printf "Sizes: in parts %d bytes, one action %d bytes (%.4f×). The assembly alone: %.2f s.\n" \
+  "${ours_size}" "${reference_size}" "$(ratio "${ours_size}" "${reference_size}")" "${assemble_time}"
