@@ -9,12 +9,15 @@
 #
 # 1. tree -> image: squashfs_pack (spec entry "tree") against
 #    mksquashfs -comp zstd -Xcompression-level 15 -b 128K -processors N,
-#    on each amd64 runtime, the three together, and a large tree
-#    ($LARGE_TREE, default /usr/lib/jvm).
+#    on each amd64 runtime, the three together, a large tree ($LARGE_TREE,
+#    default /usr/lib/jvm), and a tree with many duplicate files ($DUP_TREE,
+#    default /usr/share/doc, whose packages share licence texts), which both
+#    tools store once.
 # 2. .debs -> image: squashfs_pack streaming the .debs against dpkg-deb -x
-#    followed by the same mksquashfs; and a large .deb ($LARGE_DEB, if set),
-#    such as Debian sid's libflang-19-dev (`apt-get download libflang-19-dev`),
-#    which unpacks to over 500 MB.
+#    followed by the same mksquashfs; and large .debs ($LARGE_DEB, if set,
+#    space-separated), such as Debian sid's libflang-19-dev and rust-doc
+#    (`apt-get download libflang-19-dev rust-doc`), which unpack to over
+#    500 MB, the second in 66,488 entries.
 # Both report the median wall time, the ratio, output sizes and peak RSS.
 # 3. The floor: the same blocks compressed with zstd alone on the same
 #    threads (the compression_floor example), which no writer at these
@@ -96,8 +99,15 @@ for v in 2.31 2.35 2.39; do cp -a "${work}/tree-${v}" "${work}/tree-all/glibc${v
 echo "## 1. tree -> image (zstd-${level}, 128 KiB blocks, ${procs} threads, ${runs} runs, medians)"
 echo
 header
-for input in 2.31 2.35 2.39 all usrlib; do
-  if [[ "${input}" == usrlib ]]; then dir=${LARGE_TREE:-/usr/lib/jvm}; label="${dir} ($(du -sh "${dir}" | cut -f1))"; else dir="${work}/tree-${input}"; label="glibc ${input} ($(du -sh "${dir}" | cut -f1))"; fi
+for input in 2.31 2.35 2.39 all usrlib dups; do
+  case "${input}" in
+    usrlib) dir=${LARGE_TREE:-/usr/lib/jvm} label="${dir} ($(du -sh "${dir}" | cut -f1))" ;;
+    dups)
+      dir=${DUP_TREE:-/usr/share/doc}
+      label="${dir} ($(du -sh "${dir}" | cut -f1), $(find "${dir}" -type f | wc -l) files, $(find "${dir}" -type f -exec sha256sum {} + | cut -d' ' -f1 | sort | uniq -d -c | awk '{d += $1 - 1} END {print d + 0}') duplicates)"
+      ;;
+    *) dir="${work}/tree-${input}" label="glibc ${input} ($(du -sh "${dir}" | cut -f1))" ;;
+  esac
   printf '{"compression": {"algorithm": "zstd", "level": %d}, "entries": [{"type": "tree", "path": "", "source": "%s"}]}\n' "${level}" "${dir}" >"${work}/spec.json"
   ours=$(measure "ours-${input}" "${tool}" squashfs-pack --spec "${work}/spec.json" --out "${work}/out.squashfs" --threads "${procs}")
   our_size=$(stat -c %s "${work}/out.squashfs")
@@ -153,9 +163,10 @@ read -r dt _ <<<"${decompress}"
 read -r ft _ <<<"${floors[all]}"
 floor_rows+=("$(floor_row "3 runtimes, .debs (decompress ${dt} s + compress ${ft} s)" "$(echo "${dt} + ${ft}" | bc -l)" "${ours}" "${theirs}")")
 
-# A large .deb ($LARGE_DEB), unstripped: memory must not grow with it.
-if [[ -n ${LARGE_DEB:-} ]]; then
-  large=$(readlink -f "${LARGE_DEB}")
+# Large .debs ($LARGE_DEB, space-separated), unstripped: memory must not
+# grow with them.
+for large in ${LARGE_DEB:-}; do
+  large=$(readlink -f "${large}")
   printf '{"compression": {"algorithm": "zstd", "level": %d}, "entries": [{"type": "deb", "source": "%s", "prefix": "x"}]}\n' \
     "${level}" "${large}" >"${work}/large.json"
   {
@@ -167,9 +178,14 @@ if [[ -n ${LARGE_DEB:-} ]]; then
   our_size=$(stat -c %s "${work}/out.squashfs")
   theirs=$(measure theirs-large bash "${work}/extract_and_pack_large.sh")
   their_size=$(stat -c %s "${work}/out.squashfs")
-  row "$(basename "${large}") ($(($(stat -c %s "${large}") / 1000000)) MB; $(du -sm "${work}/x" | cut -f1) MB, $(find "${work}/x" | wc -l) entries unpacked)" \
-    "${ours}" "${theirs}" "${our_size}" "${their_size}"
-fi
+  large_label="$(basename "${large}") ($(($(stat -c %s "${large}") / 1000000)) MB; $(du -sm "${work}/x" | cut -f1) MB, $(find "${work}/x" | wc -l) entries unpacked)"
+  row "${large_label}" "${ours}" "${theirs}" "${our_size}" "${their_size}"
+  # Its floor: decompressing its data.tar, plus zstd alone on the blocks of
+  # the tree dpkg-deb extracted.
+  read -r dt _ <<<"$(measure decompress-large dpkg-deb --fsys-tarfile "${large}")"
+  read -r ft _ <<<"$(measure floor-large "${floor}" "${work}/x" "${level}" 131072 "${procs}")"
+  floor_rows+=("$(floor_row "${large_label} (decompress ${dt} s + compress ${ft} s)" "$(echo "${dt} + ${ft}" | bc -l)" "${ours}" "${theirs}")")
+done
 
 echo
 echo "## 3. The compression floor (zstd alone on the same blocks, ${procs} threads)"

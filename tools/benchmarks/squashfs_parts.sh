@@ -126,3 +126,21 @@ row "critical path: slowest .deb ($(basename "${slowest_source}" .json)), then t
 echo
 printf "Sizes: in parts %d bytes, one action %d bytes (%.4f×). The assembly alone: %.2f s.\n" \
   "${ours_size}" "${reference_size}" "$(ratio "${ours_size}" "${reference_size}")" "${assemble_time}"
+# What storing small files once per source costs: those whose bytes an
+# earlier source already holds in a fragment.
+python3 - "${work}/assemble.json" <<'PY'
+import json, sys
+seen, again, again_bytes, whole, whole_bytes = set(), 0, 0, 0, 0
+for source in json.load(open(sys.argv[1]))["sources"]:
+    files = [n for n in json.load(open(source["index"]))["nodes"] if n["type"] == "file" and n["size"]]
+    mine = {(n["sha256"], n["fragment"] is not None, n["size"]) for n in files}
+    for sha, fragment, size in mine:
+        if sha in seen:
+            if fragment:
+                again, again_bytes = again + 1, again_bytes + size
+            else:
+                whole, whole_bytes = whole + 1, whole_bytes + size
+    seen |= {sha for sha, _, _ in mine}
+print(f"Across sources: {whole} files of whole blocks ({whole_bytes} bytes) stored once; "
+      f"{again} small files ({again_bytes} bytes before compression) stored again in their own source's fragments.")
+PY

@@ -74,6 +74,30 @@ fi
 grep -q "unrecorded: the digests section records no sha256 for runtimes" err.txt || fail "check standalone: $(cat err.txt)"
 [[ ! -e none.stamp ]] || fail "stamp written on failure"
 
+# squashfs-compress and squashfs-assemble: the parts give squashfs-pack's
+# image; a truncated or corrupt blocks file, or a source compressed with
+# other settings, fails the assembly naming the file, with no image left.
+mkdir -p tree/sub && echo one >tree/a && head -c 300000 input.bin >tree/sub/big
+settings='"compression": {"algorithm": "zstd", "level": 3}, "block_size": 4096'
+echo "{${settings}, \"entries\": [{\"type\": \"tree\", \"path\": \"t\", \"source\": \"tree\"}]}" >whole.json
+"${emu[@]}" "${tool}" squashfs-pack --spec whole.json --out whole.squashfs
+"${emu[@]}" "${tool}" squashfs-compress --spec whole.json --blocks part.blocks --index part.index.json
+echo "{${settings}, \"sources\": [{\"index\": \"part.index.json\", \"blocks\": \"part.blocks\"}]}" >assemble.json
+"${emu[@]}" "${tool}" squashfs-assemble --spec assemble.json --out parts.squashfs
+cmp whole.squashfs parts.squashfs || fail "squashfs-pack and the assembled parts differ"
+cp part.blocks good.blocks
+truncate -s -1 part.blocks
+if "${emu[@]}" "${tool}" squashfs-assemble --spec assemble.json --out bad.squashfs 2>err.txt; then fail "truncated blocks accepted"; fi
+grep -q 'part.blocks: truncated' err.txt || fail "truncated blocks: $(cat err.txt)"
+cp good.blocks part.blocks && printf '\377' | dd of=part.blocks bs=1 seek=100 conv=notrunc status=none
+if "${emu[@]}" "${tool}" squashfs-assemble --spec assemble.json --out bad.squashfs 2>err.txt; then fail "corrupt blocks accepted"; fi
+grep -q 'part.blocks: sha256 .* corrupt' err.txt || fail "corrupt blocks: $(cat err.txt)"
+cp good.blocks part.blocks
+sed 's/"level": 3/"level": 4/' assemble.json >other.json
+if "${emu[@]}" "${tool}" squashfs-assemble --spec other.json --out bad.squashfs 2>err.txt; then fail "other settings accepted"; fi
+grep -q 'part.index.json: its blocks are compressed with Zstd { level: 3 }' err.txt || fail "settings: $(cat err.txt)"
+[[ ! -e bad.squashfs ]] || fail "an image was left after a failed assembly"
+
 # Usage errors exit 2.
 set +e
 "${emu[@]}" "${tool}" zstd 2>/dev/null

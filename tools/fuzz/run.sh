@@ -56,14 +56,10 @@ for t in "${targets[@]}"; do
   dirs=("${corpus}" "${work}/seeds/${t}")
   [[ -d "regressions/${t}" ]] && dirs+=("regressions/${t}")
 
-  # write_image leaks one small compressor per image on purpose (backhand
-  # takes a &'static one): not a leak to report.
-  leaks=1
-  [[ "${t}" == squashfs_spec ]] && leaks=0
   echo "== ${t}: ${seconds}s" >&2
   set +e
   # shellcheck disable=SC2086  # FUZZ_ARGS holds several libFuzzer flags
-  ASAN_OPTIONS="detect_leaks=${leaks}${ASAN_OPTIONS:+:${ASAN_OPTIONS}}" \
+  ASAN_OPTIONS="detect_leaks=1${ASAN_OPTIONS:+:${ASAN_OPTIONS}}" \
     "target/${triple}/release/${t}" "${dirs[@]}" \
     -max_total_time="${seconds}" -timeout=30 -rss_limit_mb=2048 \
     -artifact_prefix="${artifacts}/" -print_final_stats=1 \

@@ -8,13 +8,13 @@
 //! size and sha256. [`crate::assemble`] lays several of these out as one
 //! image.
 //!
-//! Files are laid out in the tree's order. A file of a block or more is
-//! stored as whole blocks, its last one short (tails are not packed into
-//! fragments, as mksquashfs does by default), and an all-zero block is a
-//! hole. A file identical to an earlier one of the same source is stored
-//! once: both point at the same blocks or fragment. Blocks are compressed on
-//! `threads` threads a batch at a time and written in order, so the bytes do
-//! not depend on the thread count.
+//! Files are laid out depth first, each directory's together. A file of a
+//! block or more is stored as whole blocks, its last one short (tails are
+//! not packed into fragments, as mksquashfs does by default), and an all-zero
+//! block is a hole. A file identical to an earlier one of the same source is
+//! stored once: both point at the same blocks or fragment. Workers compress
+//! blocks a bounded window ahead of the writer, which writes them in order,
+//! so the bytes do not depend on the thread count.
 
 use crate::compress::BlockCompressor;
 use crate::format::UNCOMPRESSED_BLOCK;
@@ -92,7 +92,7 @@ pub enum IndexNode {
 }
 
 /// A sha256, written as 64 hex digits.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Sha256Digest(pub [u8; 32]);
 
 impl Serialize for Sha256Digest {
@@ -120,7 +120,7 @@ impl<'de> Deserialize<'de> for Sha256Digest {
 /// A file as stored: its size and sha256, the offset of its first block, each
 /// block's size word (0 for a hole), and its fragment (index, offset) if it
 /// is smaller than a block.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoredFile {
     pub size: u64,
@@ -188,6 +188,17 @@ impl<W: Write> Writer<'_, W> {
             self.receive()?;
         }
         Ok(())
+    }
+
+    /// Queues a full fragment block; its place is known once it is written.
+    fn queue_fragment(&mut self, raw: Vec<u8>) -> Result<(), Error> {
+        let index = self.fragments.len();
+        self.fragments.push(FragmentBlock {
+            start: 0,
+            size: 0,
+            raw: 0,
+        });
+        self.queue(Target::Fragment(index), raw)
     }
 
     /// Waits for one compressed block, then writes every block now in order.
@@ -259,23 +270,28 @@ pub fn compress_tree(
     out: impl Write,
 ) -> Result<Index, Error> {
     let bs = compressor.block_size() as usize;
-    let files: Vec<(&str, &Content)> = tree
+    // (the file's place in the tree's order, its path, its content)
+    let mut files: Vec<(usize, &str, &Content)> = tree
         .items
         .iter()
         .filter_map(|(path, item)| match &item.node {
             Node::File { content, .. } => Some((path.as_str(), content)),
             _ => None,
         })
+        .enumerate()
+        .map(|(i, (path, content))| (i, path, content))
         .collect();
-    let io = |path: &str, content: &Content, e| match content {
-        Content::Path(source) => Error::io(format!("{} (for {path})", source.display()), e),
-        _ => Error::io(path, e),
-    };
+    // Data goes depth first, each directory's files together, as mksquashfs
+    // writes them (so similar files share fragment blocks): not in the
+    // tree's string order, where "a.c" comes between "a" and "a/b".
+    files.sort_by(|a, b| a.1.split('/').cmp(b.1.split('/')));
     // Files of a block or more are hashed before they are stored only when
     // another file has their size, as mksquashfs finds duplicates.
     let mut sizes: HashMap<u64, usize> = HashMap::new();
-    for (path, content) in &files {
-        let len = content.byte_len().map_err(|e| io(path, content, e))?;
+    for (_, path, content) in &files {
+        let len = content
+            .byte_len()
+            .map_err(|e| read_error(path, content, e))?;
         *sizes.entry(len).or_default() += 1;
     }
     let threads = threads.max(1);
@@ -300,7 +316,7 @@ pub fn compress_tree(
             out,
             hasher: Sha256::new(),
             offset: 0,
-            files: Vec::with_capacity(files.len()),
+            files: vec![StoredFile::default(); files.len()],
             started: vec![false; files.len()],
             fragments: Vec::new(),
             jobs: Some(jobs),
@@ -320,33 +336,31 @@ pub fn compress_tree(
     .and_then(|w| index(tree, compressor, w))
 }
 
+/// A read error, naming the file on disk and its image path.
+fn read_error(path: &str, content: &Content, e: std::io::Error) -> Error {
+    match content {
+        Content::Path(source) => Error::io(format!("{} (for {path})", source.display()), e),
+        _ => Error::io(path, e),
+    }
+}
+
 /// Queues every block of `files` in order, sharing those of duplicates.
 fn lay_out<W: Write>(
     w: &mut Writer<'_, W>,
-    files: &[(&str, &Content)],
+    files: &[(usize, &str, &Content)],
     sizes: &HashMap<u64, usize>,
     bs: usize,
 ) -> Result<(), Error> {
-    let io = |path: &str, content: &Content, e| match content {
-        Content::Path(source) => Error::io(format!("{} (for {path})", source.display()), e),
-        _ => Error::io(path, e),
-    };
     let mut fragment: Vec<u8> = Vec::with_capacity(bs);
     let mut seen: HashMap<[u8; 32], usize> = HashMap::new();
     let mut copies: Vec<(usize, usize)> = Vec::new();
     let mut chunk = vec![0u8; bs];
-    for (i, (path, content)) in files.iter().enumerate() {
-        let io = |e| io(path, content, e);
+    for &(i, path, content) in files {
+        let io = |e| read_error(path, content, e);
         let mut reader = content.open().map_err(io)?;
         let mut n = read_full(&mut reader, &mut chunk).map_err(io)?;
-        let mut stored = StoredFile {
-            size: 0,
-            sha256: Sha256Digest([0; 32]),
-            start: 0,
-            blocks: Vec::new(),
-            fragment: None,
-        };
         if n < bs {
+            let mut stored = StoredFile::default();
             let digest: [u8; 32] = Sha256::digest(&chunk[..n]).into();
             stored.size = n as u64;
             stored.sha256 = Sha256Digest(digest);
@@ -356,19 +370,13 @@ fn lay_out<W: Write>(
                 } else {
                     seen.insert(digest, i);
                     if fragment.len() + n > bs {
-                        let index = w.fragments.len();
-                        w.fragments.push(FragmentBlock {
-                            start: 0,
-                            size: 0,
-                            raw: 0,
-                        });
-                        w.queue(Target::Fragment(index), std::mem::take(&mut fragment))?;
+                        w.queue_fragment(std::mem::take(&mut fragment))?;
                     }
                     stored.fragment = Some((w.fragments.len() as u32, fragment.len() as u32));
                     fragment.extend_from_slice(&chunk[..n]);
                 }
             }
-            w.files.push(stored);
+            w.files[i] = stored;
             continue;
         }
         let len = content.byte_len().map_err(io)?;
@@ -377,13 +385,11 @@ fn lay_out<W: Write>(
             std::io::copy(&mut content.open().map_err(io)?, &mut hasher).map_err(io)?;
             let digest: [u8; 32] = hasher.finalize().into();
             if let Some(&first) = seen.get(&digest) {
-                w.files.push(stored);
                 copies.push((i, first));
                 continue;
             }
             seen.insert(digest, i);
         }
-        w.files.push(stored);
         let mut hasher = Sha256::new();
         let mut size = 0u64;
         while n > 0 {
@@ -400,13 +406,7 @@ fn lay_out<W: Write>(
         w.files[i].sha256 = Sha256Digest(hasher.finalize().into());
     }
     if !fragment.is_empty() {
-        let index = w.fragments.len();
-        w.fragments.push(FragmentBlock {
-            start: 0,
-            size: 0,
-            raw: 0,
-        });
-        w.queue(Target::Fragment(index), fragment)?;
+        w.queue_fragment(fragment)?;
     }
     w.finish()?;
     for (copy, first) in copies {
@@ -466,4 +466,57 @@ fn index<W: Write>(
         origins,
         nodes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn tree() -> Tree {
+        let mut t = Tree::default();
+        for (path, bytes) in [
+            ("a", vec![1u8; 5000]),
+            ("b", vec![1u8; 5000]),
+            ("c", b"x".to_vec()),
+        ] {
+            let content = Content::Bytes(Arc::new(bytes));
+            t.insert(
+                path,
+                Node::File {
+                    mode: 0o644,
+                    content,
+                },
+                "test",
+            )
+            .unwrap();
+        }
+        t
+    }
+
+    #[test]
+    fn duplicates_share_blocks_and_the_index_round_trips() {
+        let c = BlockCompressor::new(Compression::Zstd { level: 3 }, 4096).unwrap();
+        let mut one = Vec::new();
+        let index = compress_tree(tree(), &c, 1, &mut one).unwrap();
+        let mut four = Vec::new();
+        assert_eq!(compress_tree(tree(), &c, 4, &mut four).unwrap(), index);
+        assert_eq!(one, four, "the same bytes for any thread count");
+        let files: Vec<&StoredFile> = index
+            .nodes
+            .iter()
+            .filter_map(|n| match n {
+                IndexNode::File { data, .. } => Some(data),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(files[0], files[1], "b is a's duplicate");
+        assert_eq!(files[0].blocks.len(), 2);
+        assert_eq!(index.blocks.bytes, one.len() as u64);
+        let text = serde_json::to_string(&index).unwrap();
+        assert_eq!(serde_json::from_str::<Index>(&text).unwrap(), index);
+        let bad = text.replace(&hex(files[2].sha256.0), "not-hex");
+        let err = serde_json::from_str::<Index>(&bad).unwrap_err().to_string();
+        assert!(err.contains("\"not-hex\" is not a sha256"), "{err}");
+    }
 }

@@ -16,7 +16,9 @@ use std::sync::Arc;
 
 /// SquashFS (and Linux) store names of at most 255 bytes.
 pub const MAX_NAME: usize = 255;
-/// backhand panics mid-write on a symlink target of 256 bytes or more.
+/// The longest symlink target accepted: the limit of the writer images used
+/// to be made with (backhand's), kept so that every image stays readable by
+/// the tools that read those.
 pub const MAX_SYMLINK_TARGET: usize = 255;
 
 /// Where a file's bytes come from.
