@@ -58,6 +58,18 @@ measure() {
 mksquashfs_opts=(-noappend -quiet -no-progress -comp zstd -Xcompression-level "${level}"
   -b 131072 -processors "${procs}" -all-root -mkfs-time 0 -all-time 0 -no-xattrs)
 
+# compare NAME SPEC REFERENCE...: times squashfs-pack of SPEC and the
+# reference command, each writing out.squashfs; sets ours and theirs
+# ("median_seconds max_rss_kb") and our_size and their_size.
+compare() {
+  local name=$1 spec=$2
+  shift 2
+  ours=$(measure "ours-${name}" "${tool}" squashfs-pack --spec "${spec}" --out "${work}/out.squashfs" --threads "${procs}")
+  our_size=$(stat -c %s "${work}/out.squashfs")
+  theirs=$(measure "theirs-${name}" "$@")
+  their_size=$(stat -c %s "${work}/out.squashfs")
+}
+
 row() { # LABEL OURS THEIRS OUR_SIZE THEIR_SIZE
   read -r ot orss <<<"$2"
   read -r mt mrss <<<"$3"
@@ -109,10 +121,7 @@ for input in 2.31 2.35 2.39 all usrlib dups; do
     *) dir="${work}/tree-${input}" label="glibc ${input} ($(du -sh "${dir}" | cut -f1))" ;;
   esac
   printf '{"compression": {"algorithm": "zstd", "level": %d}, "entries": [{"type": "tree", "path": "", "source": "%s"}]}\n' "${level}" "${dir}" >"${work}/spec.json"
-  ours=$(measure "ours-${input}" "${tool}" squashfs-pack --spec "${work}/spec.json" --out "${work}/out.squashfs" --threads "${procs}")
-  our_size=$(stat -c %s "${work}/out.squashfs")
-  theirs=$(measure "theirs-${input}" mksquashfs "${dir}" "${work}/out.squashfs" "${mksquashfs_opts[@]}")
-  their_size=$(stat -c %s "${work}/out.squashfs")
+  compare "${input}" "${work}/spec.json" mksquashfs "${dir}" "${work}/out.squashfs" "${mksquashfs_opts[@]}"
   row "${label}" "${ours}" "${theirs}" "${our_size}" "${their_size}"
   floors[${input}]=$(measure "floor-${input}" "${floor}" "${dir}" "${level}" 131072 "${procs}")
   floor_rows+=("$(floor_row "${label}" "${floors[${input}]}" "${ours}" "${theirs}")")
@@ -145,10 +154,7 @@ header
   done
   echo "mksquashfs '${work}/x' '${work}/out.squashfs' ${mksquashfs_opts[*]}"
 } >"${work}/extract_and_pack.sh"
-ours=$(measure ours-debs "${tool}" squashfs-pack --spec "${work}/debs.json" --out "${work}/out.squashfs" --threads "${procs}")
-our_size=$(stat -c %s "${work}/out.squashfs")
-theirs=$(measure theirs-debs bash "${work}/extract_and_pack.sh")
-their_size=$(stat -c %s "${work}/out.squashfs")
+compare debs "${work}/debs.json" bash "${work}/extract_and_pack.sh"
 row "3 runtimes, $(wc -w <<<"${debs[2.31]} ${debs[2.35]} ${debs[2.39]}") .debs" "${ours}" "${theirs}" "${our_size}" "${their_size}"
 
 # The .debs' floor: decompressing every data.tar (one process each, all
@@ -174,10 +180,7 @@ for large in ${LARGE_DEB:-}; do
     echo "rm -rf '${work}/x' && dpkg-deb -x '${large}' '${work}/x'"
     echo "mksquashfs '${work}/x' '${work}/out.squashfs' ${mksquashfs_opts[*]}"
   } >"${work}/extract_and_pack_large.sh"
-  ours=$(measure ours-large "${tool}" squashfs-pack --spec "${work}/large.json" --out "${work}/out.squashfs" --threads "${procs}")
-  our_size=$(stat -c %s "${work}/out.squashfs")
-  theirs=$(measure theirs-large bash "${work}/extract_and_pack_large.sh")
-  their_size=$(stat -c %s "${work}/out.squashfs")
+  compare large "${work}/large.json" bash "${work}/extract_and_pack_large.sh"
   large_label="$(basename "${large}") ($(($(stat -c %s "${large}") / 1000000)) MB; $(du -sm "${work}/x" | cut -f1) MB, $(find "${work}/x" | wc -l) entries unpacked)"
   row "${large_label}" "${ours}" "${theirs}" "${our_size}" "${their_size}"
   # Its floor: decompressing its data.tar, plus zstd alone on the blocks of
