@@ -24,43 +24,47 @@ mkdir tree
 cp input.bin tree/big.bin
 printf '{"compression": {"algorithm": "zstd", "level": 22}, "block_size": 1048576, "entries": [{"type": "tree", "path": "t", "source": "tree"}]}\n' >spec.json
 
-# kill_mid_write OUTPUT CMD...: starts CMD, waits until the temporary file
-# beside OUTPUT holds bytes, SIGKILLs it, and checks OUTPUT is untouched.
+# kill_mid_write OUTPUT WHEN CMD...: starts CMD, waits until the temporary
+# file beside OUTPUT holds bytes (WHEN=bytes) or exists (WHEN=created),
+# SIGKILLs it, and checks OUTPUT is untouched.
 kill_mid_write() {
-  local out="$1"
-  shift
+  local out="$1" size=(-size +0)
+  [[ "$2" == created ]] && size=()
+  shift 2
   local before=absent
   [[ -e "${out}" ]] && before="$(cksum <"${out}")"
   "$@" &
   local pid=$!
   local tmp=""
   for _ in $(seq 600); do
-    tmp="$(find . -maxdepth 1 -name ".${out}.*.tmp" -size +0 | head -1)"
+    tmp="$(find . -maxdepth 1 -name ".${out}.*.tmp" "${size[@]}" | head -1)"
     [[ -n "${tmp}" ]] && break
     kill -0 "${pid}" 2>/dev/null || fail "${out}: the tool ended before writing anything"
     sleep 0.1
   done
-  [[ -n "${tmp}" ]] || fail "${out}: no temporary file with bytes after 60 s"
+  [[ -n "${tmp}" ]] || fail "${out}: no temporary file (${size[*]}) after 60 s"
   kill -0 "${pid}" 2>/dev/null || fail "${out}: finished before the kill; make the input bigger"
   kill -KILL "${pid}"
   wait "${pid}" && fail "${out}: the killed tool exited 0"
   local after=absent
   [[ -e "${out}" ]] && after="$(cksum <"${out}")"
   [[ "${after}" == "${before}" ]] || fail "${out}: changed by a killed run (${before} -> ${after})"
-  echo "ok: ${out}: killed mid-write (temporary ${tmp} had $(stat -c %s "${tmp}") bytes), final name untouched"
+  echo "ok: ${out}: killed while its temporary ${tmp} had $(stat -c %s "${tmp}") bytes; final name untouched"
   rm -f "${tmp}"
 }
 
 # A new output: never appears.
-kill_mid_write new.zst "${emu[@]}" "${tool}" zstd --level 19 --threads 1 input.bin new.zst
+kill_mid_write new.zst bytes "${emu[@]}" "${tool}" zstd --level 19 --threads 1 input.bin new.zst
 [[ ! -e new.zst ]] || fail "new.zst exists"
 # An existing output: keeps its bytes.
 echo "old bytes" >old.zst
-kill_mid_write old.zst "${emu[@]}" "${tool}" zstd --level 19 --threads 1 input.bin old.zst
+kill_mid_write old.zst bytes "${emu[@]}" "${tool}" zstd --level 19 --threads 1 input.bin old.zst
 [[ "$(cat old.zst)" == "old bytes" ]] || fail "old.zst lost its bytes"
-# The image packer (a seeking writer), over an existing image.
+# The image packer (a seeking writer), over an existing image. It compresses
+# into a temporary blocks file first and writes the image at the end, so it
+# is killed once its temporary image exists, while it compresses.
 echo "old image" >image.squashfs
-kill_mid_write image.squashfs "${emu[@]}" "${tool}" squashfs-pack --spec spec.json --out image.squashfs --threads 1
+kill_mid_write image.squashfs created "${emu[@]}" "${tool}" squashfs-pack --spec spec.json --out image.squashfs --threads 1
 [[ "$(cat image.squashfs)" == "old image" ]] || fail "image.squashfs lost its bytes"
 
 # And an error (not a kill) leaves no temporary file either.
