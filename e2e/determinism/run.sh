@@ -16,6 +16,22 @@ targets=(//runtimes:runtimes_squashfs_x86_64 //vm:vm_bundle)
 payload_mnemonics=RuntimeSquashfs,SquashfsCompress,ZstdCompress,Initramfs,VmBundleManifest
 fail() { echo "determinism: FAIL: $*" >&2; exit 1; }
 
+# spawns LOG: the spawns of a JSON execution log (objects one after another),
+# one JSON object a line.
+spawns() {
+  python3 - "$1" <<'PY'
+import json, sys
+text, decoder, pos = open(sys.argv[1]).read(), json.JSONDecoder(), 0
+while True:
+    while pos < len(text) and text[pos].isspace():
+        pos += 1
+    if pos >= len(text):
+        break
+    spawn, pos = decoder.raw_decode(text, pos)
+    print(json.dumps(spawn))
+PY
+}
+
 # The payload files of a build, as "sha256  name" lines.
 digests() {
   local base=$1
@@ -42,17 +58,10 @@ diff -u "${work}/main.sha256" "${work}/a.sha256" || fail "another output base bu
 digests "${work}/b" >"${work}/b.sha256"
 diff -u "${work}/main.sha256" "${work}/b.sha256" || fail "the cached build gave other bytes"
 
-python3 - "${work}/b.log.json" "${payload_mnemonics}" <<'PY'
+spawns "${work}/b.log.json" >"${work}/b.spawns"
+python3 - "${work}/b.spawns" "${payload_mnemonics}" <<'PY'
 import json, sys
-text, wanted = open(sys.argv[1]).read(), set(sys.argv[2].split(","))
-decoder, pos, spawns = json.JSONDecoder(), 0, []
-while True:
-    while pos < len(text) and text[pos].isspace():
-        pos += 1
-    if pos >= len(text):
-        break
-    spawn, pos = decoder.raw_decode(text, pos)
-    spawns.append(spawn)
+spawns, wanted = [json.loads(line) for line in open(sys.argv[1])], set(sys.argv[2].split(","))
 hit = lambda s: s.get("cacheHit", s.get("remoteCacheHit", False))
 payload = [s for s in spawns if s.get("mnemonic") in wanted]
 executed = [s for s in spawns if not hit(s)]
@@ -82,17 +91,10 @@ dpkg-deb --root-owner-group -Zxz -b "${work}/unpacked" "${zlib_deb}" >/dev/null
 image=$(./bazelw cquery --output=files //runtimes:runtimes_squashfs_x86_64 2>/dev/null)
 unsquashfs -l "${image}" | grep -q 'libc/glibc2.35/x86_64/root/etc/determinism-changed.txt$' \
   || fail "the rebuilt image lacks the changed .deb's new file"
-python3 - "${work}/c.log.json" <<'PY'
+spawns "${work}/c.log.json" >"${work}/c.spawns"
+python3 - "${work}/c.spawns" <<'PY'
 import json, sys
-text = open(sys.argv[1]).read()
-decoder, pos, spawns = json.JSONDecoder(), 0, []
-while True:
-    while pos < len(text) and text[pos].isspace():
-        pos += 1
-    if pos >= len(text):
-        break
-    spawn, pos = decoder.raw_decode(text, pos)
-    spawns.append(spawn)
+spawns = [json.loads(line) for line in open(sys.argv[1])]
 outputs = lambda s: " ".join(o if isinstance(o, str) else o.get("path", "") for o in s.get("listedOutputs", []))
 compressed = [outputs(s) for s in spawns if s.get("mnemonic") == "SquashfsCompress"]
 assembled = [s for s in spawns if s.get("mnemonic") == "RuntimeSquashfs"]
