@@ -85,17 +85,17 @@ pub fn compress_source(
     blocks::compress_tree(tree, &compressor, threads, blocks)
 }
 
-/// Compresses `spec`'s entries into a temporary blocks file, as a source.
+/// Compresses `tree` into a temporary blocks file, as a source named `name`.
 fn temporary_source(
-    spec: &Spec,
-    base: &Path,
+    tree: Tree,
+    compressor: &BlockCompressor,
     threads: usize,
     name: &str,
 ) -> Result<assemble::Source, Error> {
     use std::io::Seek;
     let tmp = "a temporary blocks file";
     let mut blocks = tempfile::tempfile().map_err(|e| Error::io(tmp, e))?;
-    let index = compress_source(spec, base, threads, std::io::BufWriter::new(&blocks))?;
+    let index = blocks::compress_tree(tree, compressor, threads, std::io::BufWriter::new(&blocks))?;
     blocks
         .seek(std::io::SeekFrom::Start(0))
         .map_err(|e| Error::io(tmp, e))?;
@@ -130,21 +130,20 @@ pub fn pack_image(
         spec.entries.iter().cloned().partition(Entry::is_source);
     let mut parts = Vec::with_capacity(sources.len() + 1);
     if !own.is_empty() {
+        let tree = build_tree(&part(spec, own), base, threads)?;
         parts.push(temporary_source(
-            &part(spec, own),
-            base,
+            tree,
+            &compressor,
             threads,
             "the spec's own entries",
         )?);
     }
-    for (i, entry) in sources.into_iter().enumerate() {
-        let name = format!("spec entry {i}");
-        parts.push(temporary_source(
-            &part(spec, vec![entry]),
-            base,
-            threads,
-            &name,
-        )?);
+    for entry in sources {
+        let name = entry
+            .source()
+            .map_or(String::new(), |p| p.display().to_string());
+        let tree = build_tree(&part(spec, vec![entry]), base, threads)?;
+        parts.push(temporary_source(tree, &compressor, threads, &name)?);
     }
     assemble::assemble(parts, &compressor, spec.mtime, out)
 }
@@ -167,9 +166,10 @@ pub fn assemble_image(
             max_expanded_bytes: decompress::DEFAULT_LIMIT,
             entries: spec.entries.clone(),
         };
+        let tree = build_tree(&own, base, threads)?;
         sources.push(temporary_source(
-            &own,
-            base,
+            tree,
+            &compressor,
             threads,
             "the spec's own entries",
         )?);

@@ -170,6 +170,18 @@ impl Entry {
             Entry::Deb { .. } | Entry::Tar { .. } | Entry::Tree { .. }
         )
     }
+
+    /// The file or directory the entry reads, if any.
+    pub fn source(&self) -> Option<&std::path::Path> {
+        match self {
+            Entry::File { source, .. }
+            | Entry::Tar { source, .. }
+            | Entry::Tree { source, .. }
+            | Entry::Additions { source, .. }
+            | Entry::Deb { source, .. } => Some(source),
+            Entry::Dir { .. } | Entry::Symlink { .. } => None,
+        }
+    }
 }
 
 /// What a runtime adds to the tree of its .debs, as a JSON file:
