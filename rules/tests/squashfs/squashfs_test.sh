@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # squashfs_image and runtime_squashfs: what unsquashfs lists in the images.
 set -euo pipefail
-everything=$1 runtimes=$2
+everything=$1 runtimes=$2 xz=$3
 fail() { echo "FAIL: $*" >&2; exit 1; }
 # has IMAGE PATTERN: some line of `unsquashfs -lln IMAGE` matches PATTERN.
 has() { grep -qE "$2" <<<"$(unsquashfs -lln "$1")" || fail "$1 has no line matching: $2"; }
@@ -28,4 +28,7 @@ unsquashfs -s "${runtimes}" | grep -q '^Compression zstd$' || fail "not zstd"
 # Every inode, the root's included, has `mtime`.
 unsquashfs -lln "${runtimes}" | awk '$4 " " $5 != "1970-01-01 00:20" { exit 1 }' \
   || fail "an entry's mtime is not 1234 s ($(unsquashfs -lln "${runtimes}" | head -n 3))"
+unsquashfs -s "${xz}" | grep -q '^Compression xz$' || fail "not xz"
+has "${xz}" '^-rw-r--r-- 0/0 +10 .* squashfs-root/etc/a.txt$'
+has "${xz}" '^-rw-r--r-- 0/0 .* squashfs-root/deb/usr/lib/x86_64-linux-gnu/libz.so.1'
 echo PASS
