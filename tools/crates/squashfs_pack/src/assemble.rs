@@ -16,7 +16,7 @@
 
 use crate::blocks::{FragmentBlock, Index, IndexNode, Sha256Digest, StoredFile, FORMAT};
 use crate::compress::BlockCompressor;
-use crate::format::{self, DirData, DirEntry, FileData, MetadataWriter, Superblock};
+use crate::format::{self, DirData, DirEntry, MetadataWriter, Superblock};
 use crate::tree::{clean_path, Content, Node, Tree};
 use crate::Error;
 use sha2::{Digest, Sha256};
@@ -65,14 +65,9 @@ impl Source {
             )));
         }
         let bs = ix.block_size as u64;
-        let within = |start: u64, len: u64| {
-            start
-                .checked_add(len)
-                .is_some_and(|end| end <= ix.blocks.bytes)
-        };
         for (i, f) in ix.fragments.iter().enumerate() {
             let stored = (f.size & !format::UNCOMPRESSED_BLOCK) as u64;
-            if !within(f.start, stored) || stored > bs || f.raw as u64 > bs {
+            if !within_blocks(ix, f.start, stored) || stored > bs || f.raw as u64 > bs {
                 return Err(self.bad_index(format!(
                     "fragment block {i} ({stored} bytes at {}) does not fit its blocks file of {} bytes and {bs}-byte blocks",
                     f.start, ix.blocks.bytes
@@ -149,12 +144,9 @@ fn within_blocks(ix: &Index, start: u64, len: u64) -> bool {
         .is_some_and(|end| end <= ix.blocks.bytes)
 }
 
-/// What one source contributes: the ranges of its blocks file to copy,
-/// each with its offset in the image.
-struct Plan {
-    /// Old start -> (length, new start), sorted by old start.
-    segments: BTreeMap<u64, (u64, u64)>,
-}
+/// What one source contributes: the ranges of its blocks file to copy, as
+/// old start -> (length, start in the image), sorted by old start.
+type Plan = BTreeMap<u64, (u64, u64)>;
 
 /// Writes the image of `sources` to `out`; returns its size, padding
 /// included.
@@ -167,11 +159,7 @@ pub fn assemble<W: Write + Seek>(
     for source in sources.iter() {
         source.check(compressor)?;
     }
-    let options = compressor.options().map(|o| {
-        let mut block = ((o.len() as u16) | 0x8000).to_le_bytes().to_vec();
-        block.extend_from_slice(&o);
-        block
-    });
+    let options = compressor.options().map(|o| format::options_block(&o));
     let data_start = format::SUPERBLOCK_SIZE + options.as_ref().map_or(0, |o| o.len() as u64);
 
     // Plan the data: which ranges of which blocks file go where.
@@ -190,7 +178,7 @@ pub fn assemble<W: Write + Seek>(
         let mut earlier: HashMap<Sha256Digest, Arc<StoredFile>> = HashMap::new();
         for node in &ix.nodes {
             if let IndexNode::File { data, .. } = node {
-                if data.fragment.is_none() && data.stored_bytes() > 0 {
+                if data.has_own_blocks() {
                     if let Some(stored) = whole_files.get(&data.sha256) {
                         earlier.insert(data.sha256, stored.clone());
                     } else if *segments.entry(data.start).or_insert(data.stored_bytes())
@@ -205,9 +193,7 @@ pub fn assemble<W: Write + Seek>(
             }
         }
         // Lay the kept ranges out in order; they must not overlap.
-        let mut plan = Plan {
-            segments: BTreeMap::new(),
-        };
+        let mut plan = Plan::new();
         let mut end = 0;
         for (&start, &len) in &segments {
             if start < end {
@@ -216,13 +202,13 @@ pub fn assemble<W: Write + Seek>(
                 )));
             }
             end = start + len;
-            plan.segments.insert(start, (len, next));
+            plan.insert(start, (len, next));
             next += len;
         }
         let fragment_base = fragment_table.len() as u32;
         for f in &ix.fragments {
             fragment_table.push(FragmentBlock {
-                start: plan.segments[&f.start].1,
+                start: plan[&f.start].1,
                 ..*f
             });
         }
@@ -257,12 +243,12 @@ pub fn assemble<W: Write + Seek>(
                         if let Some((i, offset)) = stored.fragment {
                             stored.fragment = Some((fragment_base + i, offset));
                         } else if stored.stored_bytes() > 0 {
-                            stored.start = plan.segments[&stored.start].1;
+                            stored.start = plan[&stored.start].1;
                         } else {
                             stored.start = 0;
                         }
                         let stored = Arc::new(stored);
-                        if stored.fragment.is_none() && stored.stored_bytes() > 0 {
+                        if stored.has_own_blocks() {
                             whole_files
                                 .entry(stored.sha256)
                                 .or_insert_with(|| stored.clone());
@@ -341,7 +327,7 @@ fn copy_blocks(source: &Source, plan: &Plan, out: &mut impl Write) -> Result<(),
             }
             Ok(())
         };
-    for (&start, &(len, _)) in &plan.segments {
+    for (&start, &(len, _)) in plan {
         advance(start - at, false, &mut at, out)?;
         advance(len, true, &mut at, out)?;
     }
@@ -361,11 +347,7 @@ fn copy_blocks(source: &Source, plan: &Plan, out: &mut impl Write) -> Result<(),
             ),
         });
     }
-    let sha256: String = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let sha256 = crate::blocks::hex(hasher.finalize());
     if sha256 != expected.sha256 {
         return Err(Error::Input {
             path: name,
@@ -446,27 +428,16 @@ fn write_tables(
     let inode_table = start;
     let directory_table = inode_table + inode_bytes.len() as u64;
     let mut at = directory_table + dir_bytes.len() as u64;
-    let mut table = MetadataWriter::new(compressor);
-    for f in &fragments {
-        table.write(&f.start.to_le_bytes())?;
-        table.write(&f.size.to_le_bytes())?;
-        table.write(&0u32.to_le_bytes())?;
-    }
-    let (fragment_bytes, fragment_starts) = table.finish()?;
-    let fragment_pointers: Vec<u8> = fragment_starts
+    let entries: Vec<u8> = fragments
         .iter()
-        .flat_map(|s| (at + s).to_le_bytes())
+        .flat_map(|f| [&f.start.to_le_bytes()[..], &f.size.to_le_bytes(), &[0; 4]].concat())
         .collect();
+    let (fragment_bytes, fragment_pointers) = format::indexed_table(compressor, &entries, at)?;
     at += fragment_bytes.len() as u64;
     let fragment_table = at;
     at += fragment_pointers.len() as u64;
-    let mut ids = MetadataWriter::new(compressor);
-    ids.write(&0u32.to_le_bytes())?;
-    let (id_bytes, id_starts) = ids.finish()?;
-    let id_pointers: Vec<u8> = id_starts
-        .iter()
-        .flat_map(|s| (at + s).to_le_bytes())
-        .collect();
+    // One id, 0: every inode is owned by root.
+    let (id_bytes, id_pointers) = format::indexed_table(compressor, &0u32.to_le_bytes(), at)?;
     at += id_bytes.len() as u64;
     let id_table = at;
     at += id_pointers.len() as u64;
@@ -533,19 +504,8 @@ impl Layout<'_> {
                     mode,
                     content: Content::Stored(f),
                 } => {
-                    let data = FileData {
-                        size: f.size,
-                        start: f.start,
-                        blocks: &f.blocks,
-                        fragment: f.fragment,
-                    };
                     let r = inodes.reference();
-                    inodes.write(&format::file_inode(
-                        *mode,
-                        self.mtime,
-                        self.numbers[k],
-                        &data,
-                    ))?;
+                    inodes.write(&format::file_inode(*mode, self.mtime, self.numbers[k], f))?;
                     (format::FILE, r)
                 }
                 Node::File { .. } => {

@@ -131,6 +131,12 @@ pub struct StoredFile {
 }
 
 impl StoredFile {
+    /// Whether it is stored as blocks of its own (not in a fragment, and not
+    /// only holes): those may be shared across sources.
+    pub fn has_own_blocks(&self) -> bool {
+        self.fragment.is_none() && self.stored_bytes() > 0
+    }
+
     /// Bytes its blocks take in the blocks file.
     pub fn stored_bytes(&self) -> u64 {
         self.blocks
@@ -257,7 +263,7 @@ impl<W: Write> Writer<'_, W> {
     }
 }
 
-fn hex(digest: impl AsRef<[u8]>) -> String {
+pub(crate) fn hex(digest: impl AsRef<[u8]>) -> String {
     digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 

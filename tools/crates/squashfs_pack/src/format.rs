@@ -1,6 +1,7 @@
 //! SquashFS 4.0's on-disk structures, little-endian: the superblock,
 //! metadata blocks, inodes and directory listings.
 
+use crate::blocks::StoredFile;
 use crate::compress::BlockCompressor;
 use crate::Error;
 
@@ -95,6 +96,28 @@ impl<'a> MetadataWriter<'a> {
     }
 }
 
+/// The compressor options as the image stores them: one metadata block,
+/// uncompressed, as the format requires.
+pub fn options_block(options: &[u8]) -> Vec<u8> {
+    let header = options.len() as u16 | UNCOMPRESSED_METADATA;
+    [&header.to_le_bytes()[..], options].concat()
+}
+
+/// A table of metadata blocks (fragment or id entries) written at `at`, and
+/// the list of where each of its blocks starts, which the superblock points
+/// at: (the blocks, the list).
+pub fn indexed_table(
+    compressor: &BlockCompressor,
+    entries: &[u8],
+    at: u64,
+) -> Result<(Vec<u8>, Vec<u8>), Error> {
+    let mut table = MetadataWriter::new(compressor);
+    table.write(entries)?;
+    let (bytes, starts) = table.finish()?;
+    let pointers = starts.iter().flat_map(|s| (at + s).to_le_bytes()).collect();
+    Ok((bytes, pointers))
+}
+
 /// The 16 bytes every inode starts with: uid and gid are index 0 of the id
 /// table, which holds only 0.
 fn inode_header(kind: u16, mode: u16, mtime: u32, number: u32) -> Vec<u8> {
@@ -108,16 +131,9 @@ fn inode_header(kind: u16, mode: u16, mtime: u32, number: u32) -> Vec<u8> {
     b
 }
 
-/// A regular file's data: where its blocks start, each block's size word,
+/// A regular file's inode: where its blocks start, each block's size word,
 /// and its fragment (index, offset) if its tail is in one.
-pub struct FileData<'a> {
-    pub size: u64,
-    pub start: u64,
-    pub blocks: &'a [u32],
-    pub fragment: Option<(u32, u32)>,
-}
-
-pub fn file_inode(mode: u16, mtime: u32, number: u32, data: &FileData) -> Vec<u8> {
+pub fn file_inode(mode: u16, mtime: u32, number: u32, data: &StoredFile) -> Vec<u8> {
     let (fragment, offset) = data.fragment.unwrap_or((NO_FRAGMENT, 0));
     let basic = data.size <= u32::MAX as u64 && data.start <= u32::MAX as u64;
     let mut b = inode_header(if basic { FILE } else { EXT_FILE }, mode, mtime, number);
@@ -135,7 +151,7 @@ pub fn file_inode(mode: u16, mtime: u32, number: u32, data: &FileData) -> Vec<u8
         b.extend_from_slice(&offset.to_le_bytes());
         b.extend_from_slice(&NO_XATTR.to_le_bytes());
     }
-    for size in data.blocks {
+    for size in &data.blocks {
         b.extend_from_slice(&size.to_le_bytes());
     }
     b
