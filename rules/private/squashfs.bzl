@@ -12,6 +12,8 @@ COMPRESSION_ATTRS = {
     "mtime": attr.int(default = 0, doc = "The modification time of every inode and of the image."),
 }
 
+# The entries that are sources of their own, as squashfs_pack's
+# Entry::is_source has them.
 _SOURCE_TYPES = ["deb", "tar", "tree"]
 
 def _source_name(entry):
@@ -27,7 +29,7 @@ def squashfs_pack_action(ctx, tool, compression, out, entries, inputs, mnemonic 
     `mnemonic`, compresses the other entries (files, directories, symlinks,
     additions) itself and lays everything out as the image. Bazel caches each
     source's blocks apart: when one .deb changes, only its action runs again,
-    and under remote execution sources compress on different workers. A
+    and under remote execution sources can compress on different workers. A
     source's action does not depend on `mtime`, which only the assembly uses.
 
     Args:
@@ -297,8 +299,9 @@ libc/<name>/<arch>/runtime_packages.json    each .deb's package, version, file n
 
 Each .deb is compressed by its own action, whose only input is the .deb,
 not its thousands of extracted files; one more action assembles the image
-from their blocks and the small files. So when one .deb changes, only its action runs again, and
-under remote execution the .debs compress on different workers.
+from their blocks and the small files. So when one .deb changes, only its
+action runs again, and under remote execution the .debs can compress on
+different workers.
 
 Example:
 
