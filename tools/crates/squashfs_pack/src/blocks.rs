@@ -386,6 +386,8 @@ fn lay_out<W: Write>(
             continue;
         }
         let len = content.byte_len().map_err(io)?;
+        // The sha256 of a file hashed ahead is not computed again below.
+        let mut hashed = None;
         if sizes.get(&len).copied().unwrap_or(0) > 1 {
             let mut hasher = Sha256::new();
             std::io::copy(&mut content.open().map_err(io)?, &mut hasher).map_err(io)?;
@@ -395,11 +397,14 @@ fn lay_out<W: Write>(
                 continue;
             }
             seen.insert(digest, i);
+            hashed = Some(digest);
         }
         let mut hasher = Sha256::new();
         let mut size = 0u64;
         while n > 0 {
-            hasher.update(&chunk[..n]);
+            if hashed.is_none() {
+                hasher.update(&chunk[..n]);
+            }
             size += n as u64;
             let block = w.files[i].blocks.len();
             w.files[i].blocks.push(0);
@@ -409,7 +414,7 @@ fn lay_out<W: Write>(
             n = read_full(&mut reader, &mut chunk).map_err(io)?;
         }
         w.files[i].size = size;
-        w.files[i].sha256 = Sha256Digest(hasher.finalize().into());
+        w.files[i].sha256 = Sha256Digest(hashed.unwrap_or_else(|| hasher.finalize().into()));
     }
     if !fragment.is_empty() {
         w.queue_fragment(fragment)?;
