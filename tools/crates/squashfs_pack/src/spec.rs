@@ -163,7 +163,8 @@ pub struct SourceFiles {
 impl Entry {
     /// Whether the entry is a source of its own when an image is made in
     /// parts: each .deb, tar and tree is compressed apart; the other entries
-    /// are the image's own, compressed when it is assembled.
+    /// are the image's own, compressed when it is assembled. The rules split
+    /// a spec the same way (`_SOURCE_TYPES` in rules/private/squashfs.bzl).
     pub fn is_source(&self) -> bool {
         matches!(
             self,
