@@ -22,8 +22,10 @@
 #   remote       remote execution: PostgreSQL, BuildGrid and buildbox-workers
 #                with actiond-runner on 127.0.0.1 (e2e/remote/up.sh); the
 #                stress workload and its checks built through them, each
-#                action inside the runtime its libc property names; and a
-#                realistic C build (e2e/realistic), remote against local
+#                action inside the runtime its libc property names; the
+#                runtimes image, its .debs compressed in parallel on both
+#                workers; and a realistic C build (e2e/realistic), remote
+#                against local
 #   all          ./bazelw test //... (build, linux, vm and standalone), then
 #                every mode after standalone
 #

@@ -12,7 +12,10 @@
 #      killed mid-action leaves the build to retry or fail, never hang;
 #   5. a rebuild with --remote_accept_cached is all remote cache hits;
 #   6. a realistic build, e2e/realistic's C project (e2e/remote/realistic.sh),
-#      remotely inside glibc 2.35 and locally, timed; its checksum tests pass.
+#      remotely inside glibc 2.35 and locally, timed; its checksum tests pass;
+#   7. the x86_64 runtimes image, packed remotely: its 12 .debs compress in
+#      12 actions, which ran on both workers, two at once on different ones
+#      (BuildGrid's jobs table, through $REMOTE_PSQL, names each job's worker).
 #
 # A new --@rules_actiond//rules:stress_seed each run makes every workload
 # action new to Bazel's local action cache and to the executor's.
@@ -22,6 +25,7 @@ ws=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 : "${REMOTE_EXECUTOR:?run me through e2e/remote/run.sh}"
 : "${REMOTE_WORKER_PIDS:?run me through e2e/remote/run.sh}"
 : "${REMOTE_SCRATCH:?run me through e2e/remote/run.sh}"
+: "${REMOTE_PSQL:?run me through e2e/remote/run.sh}"
 out="${REMOTE_SCRATCH}/client"
 mkdir -p "${out}"
 seed="run$(date +%s%N)"
@@ -133,6 +137,36 @@ if stress_bazel cached build //:stress_remote "${flags[@]}" --remote_accept_cach
   fi
 else
   fail "the cached rebuild failed; see ${out}/cached.log"
+fi
+
+# 7. An image's sources compress in parallel on different workers. A first
+# build brings its tools (actiond-tool, built from source) from the disk
+# cache. Then the image's outputs are removed and every output downloaded,
+# so that Bazel's action cache cannot answer for them, and neither can the
+# disk or remote cache (--noremote_accept_cached): its actions run again.
+image_flags=("${flags[@]}" --remote_download_outputs=all --remote_default_exec_properties=libc=glibc2.35)
+stress_bazel image-tools build //:runtimes_remote "${image_flags[@]}" --remote_accept_cached \
+  || fail "the runtimes image did not build remotely; see ${out}/image-tools.log"
+image=("${ws}/e2e/stress/bazel-bin/runtimes_remote".*)
+chmod -R u+w "${image[@]}"
+rm -rf "${image[@]}"
+if stress_bazel image-parts build //:runtimes_remote "${image_flags[@]}" --noremote_accept_cached \
+  --execution_log_json_file="${out}/image-parts.exec.json"; then
+  "${REMOTE_PSQL}" -At -F '|' -c "SELECT action_digest, worker_name, execution_start_timestamp,
+    execution_completed_timestamp FROM jobs" >"${out}/image-parts.jobs" \
+    || fail "could not read BuildGrid's jobs table"
+  python3 "${ws}/e2e/remote/exec_log.py" "${out}/image-parts.exec.json" \
+    --mnemonics SquashfsCompress,RuntimeSquashfs --count 13 --libc glibc2.35 \
+    || fail "the image's actions did not all run remotely in glibc 2.35"
+  if python3 "${ws}/e2e/remote/workers.py" "${out}/image-parts.exec.json" "${out}/image-parts.jobs" \
+    --mnemonic SquashfsCompress --count 12 >"${out}/image-parts.workers"; then
+    pass "the image's sources compressed in parallel on different workers: $(cat "${out}/image-parts.workers")"
+  else
+    fail "the image's sources did not compress in parallel on different workers"
+  fi
+else
+  fail "the runtimes image did not build remotely; see ${out}/image-parts.log"
+  tail -n 30 "${out}/image-parts.log" >&2
 fi
 
 # 4b. A worker killed mid-action: the build retries elsewhere or fails, in

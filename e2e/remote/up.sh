@@ -35,6 +35,8 @@
 #   REMOTE_EXECUTOR     grpc://127.0.0.1:PORT, BuildGrid's address
 #   REMOTE_SCRATCH      the scratch directory (logs in $REMOTE_SCRATCH/logs)
 #   REMOTE_WORKER_PIDS  a file listing the workers' pids, one a line
+#   REMOTE_PSQL         psql connected to BuildGrid's database (its jobs
+#                       table names the worker that ran each action)
 # Without COMMAND it prints the address and waits until interrupted.
 #
 # buildbox (glibc >= 2.38), PostgreSQL and BuildGrid (Python >= 3.13) run inside
@@ -300,6 +302,7 @@ EOF
 
   log "workers' platform: ${platforms[*]}"
   echo "${platforms[*]}" >"${scratch}/platforms"
+  printf '%s\n%s\n' "${pg_bin}/psql" "${db}" >"${scratch}/database"
   echo "${port}" >"${scratch}/ready.tmp"
   mv "${scratch}/ready.tmp" "${scratch}/ready"
   # Until SIGTERM, a bounded sleep at a time so that the trap runs promptly;
@@ -453,12 +456,19 @@ fi
 port=$(cat "${scratch}/ready")
 log "BuildGrid on grpc://127.0.0.1:${port} with ${workers} workers ($(cat "${scratch}/platforms")), up in $((SECONDS - start)) s"
 
+# psql against BuildGrid's database, from the host (psql runs in the root).
+mapfile -t database <"${scratch}/database"
+printf '#!/usr/bin/env bash\nexec bash %q %q %q %q %q %q %q "$@"\n' "${ws}/bazel/enter_root.sh" \
+  "${root}" "${cache}" "${ws}" "${ws}" "${database[0]}" "${database[1]}" >"${scratch}/psql"
+chmod +x "${scratch}/psql"
+
 export REMOTE_EXECUTOR="grpc://127.0.0.1:${port}" REMOTE_SCRATCH="${scratch}" \
-  REMOTE_WORKER_PIDS="${scratch}/worker_pids"
+  REMOTE_WORKER_PIDS="${scratch}/worker_pids" REMOTE_PSQL="${scratch}/psql"
 if [[ ${#command[@]} -eq 0 ]]; then
   echo "REMOTE_EXECUTOR=${REMOTE_EXECUTOR}"
   echo "REMOTE_SCRATCH=${REMOTE_SCRATCH}"
   echo "REMOTE_WORKER_PIDS=${REMOTE_WORKER_PIDS}"
+  echo "REMOTE_PSQL=${REMOTE_PSQL}"
   log "interrupt (Ctrl-C) to stop"
   while kill -0 "${inside_pid}" 2>/dev/null; do  # the inside stops by UP_MAX_SECONDS
     sleep 1 &

@@ -29,7 +29,8 @@ def squashfs_pack_action(ctx, tool, compression, out, entries, inputs, mnemonic 
     `mnemonic`, compresses the other entries (files, directories, symlinks,
     additions) itself and lays everything out as the image. Bazel caches each
     source's blocks apart: when one .deb changes, only its action runs again,
-    and under remote execution sources can compress on different workers. A
+    and under remote execution sources compress in parallel on different
+    workers. A
     source's action does not depend on `mtime`, which only the assembly uses.
 
     Args:
@@ -300,8 +301,8 @@ libc/<name>/<arch>/runtime_packages.json    each .deb's package, version, file n
 Each .deb is compressed by its own action, whose only input is the .deb,
 not its thousands of extracted files; one more action assembles the image
 from their blocks and the small files. So when one .deb changes, only its
-action runs again, and under remote execution the .debs can compress on
-different workers.
+action runs again, and under remote execution the .debs compress in
+parallel, on as many workers as are free.
 
 Example:
 
