@@ -30,8 +30,9 @@ def squashfs_pack_action(ctx, tool, compression, out, entries, inputs, mnemonic 
     additions) itself and lays everything out as the image. Bazel caches each
     source's blocks apart: when one .deb changes, only its action runs again,
     and under remote execution sources compress in parallel on different
-    workers. A
-    source's action does not depend on `mtime`, which only the assembly uses.
+    workers. A source's action compresses on one thread, and on every core
+    while some are idle (`--share-cores`): Bazel runs one action per core. It
+    does not depend on `mtime`, which only the assembly uses.
 
     Args:
       ctx: the rule context.
@@ -69,6 +70,7 @@ def squashfs_pack_action(ctx, tool, compression, out, entries, inputs, mnemonic 
         ctx.actions.write(source_spec, json.encode_indent(dict(settings, entries = [entry]), indent = "  ") + "\n")
         args = ctx.actions.args()
         args.add("squashfs-compress")
+        args.add("--share-cores")
         args.add("--spec", source_spec)
         args.add("--blocks", blocks)
         args.add("--index", index)

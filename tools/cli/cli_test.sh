@@ -85,6 +85,10 @@ echo "{${settings}, \"entries\": [{\"type\": \"tree\", \"path\": \"t\", \"source
 echo "{${settings}, \"sources\": [{\"index\": \"part.index.json\", \"blocks\": \"part.blocks\"}]}" >assemble.json
 "${emu[@]}" "${tool}" squashfs-assemble --spec assemble.json --out parts.squashfs
 cmp whole.squashfs parts.squashfs || fail "squashfs-pack and the assembled parts differ"
+"${emu[@]}" "${tool}" squashfs-compress --share-cores --threads 4 --spec whole.json --blocks shared.blocks \
+  --index shared.index.json
+{ cmp part.blocks shared.blocks && cmp part.index.json shared.index.json; } \
+  || fail "squashfs-compress --share-cores wrote other bytes"
 cp part.blocks good.blocks
 truncate -s -1 part.blocks
 if "${emu[@]}" "${tool}" squashfs-assemble --spec assemble.json --out bad.squashfs 2>err.txt; then fail "truncated blocks accepted"; fi

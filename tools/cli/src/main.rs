@@ -99,6 +99,10 @@ enum Command {
         /// Threads compressing data blocks, 0 for every core (does not change the output).
         #[arg(long, default_value_t = 0)]
         threads: u32,
+        /// Compress on one thread, and on the others only while the machine
+        /// has an idle core: for a build tool that runs one action per core.
+        #[arg(long)]
+        share_cores: bool,
     },
     /// Assemble a SquashFS image from sources that squashfs-compress compressed.
     ///
@@ -412,7 +416,14 @@ fn run(cli: Cli) -> Result<()> {
             blocks,
             index,
             threads,
-        } => pack::squashfs_compress(&spec, &blocks, &index, all_cores_if_zero(threads) as usize),
+            share_cores,
+        } => pack::squashfs_compress(
+            &spec,
+            &blocks,
+            &index,
+            all_cores_if_zero(threads) as usize,
+            share_cores,
+        ),
         Command::SquashfsAssemble { spec, out, threads } => {
             pack::squashfs_assemble(&spec, &out, all_cores_if_zero(threads) as usize)
         }

@@ -21,6 +21,7 @@ pub(crate) fn squashfs_compress(
     blocks: &Path,
     index: &Path,
     threads: usize,
+    share_cores: bool,
 ) -> Result<()> {
     let parsed = squashfs_pack::Spec::read(spec)?;
     let mut blocks_file = atomic_file::AtomicFile::create(blocks)?;
@@ -28,6 +29,7 @@ pub(crate) fn squashfs_compress(
         &parsed,
         Path::new("."),
         threads,
+        share_cores,
         std::io::BufWriter::new(&mut blocks_file),
     )
     .with_context(|| format!("{}", blocks.display()))?;

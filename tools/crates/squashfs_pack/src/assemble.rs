@@ -586,6 +586,7 @@ mod tests {
             },
             &compressor(),
             2,
+            false,
             &mut blocks,
         )
         .unwrap();

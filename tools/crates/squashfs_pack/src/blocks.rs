@@ -268,11 +268,13 @@ pub(crate) fn hex(digest: impl AsRef<[u8]>) -> String {
 }
 
 /// Compresses the files of `tree` into `out` (the blocks file); returns its
-/// index.
+/// index. With `share_cores`, the threads beyond the first compress only
+/// while the machine has an idle core (see [`CoreGate`]).
 pub fn compress_tree(
     tree: Tree,
     compressor: &BlockCompressor,
     threads: usize,
+    share_cores: bool,
     out: impl Write,
 ) -> Result<Index, Error> {
     let bs = compressor.block_size() as usize;
@@ -304,11 +306,16 @@ pub fn compress_tree(
     let (jobs, work) = mpsc::channel::<(u64, Vec<u8>)>();
     let (done, results) = mpsc::channel::<Compressed>();
     let work = Mutex::new(work);
+    let gate = CoreGate::default();
     std::thread::scope(|scope| {
-        for _ in 0..threads {
+        for worker in 0..threads {
             let done = done.clone();
-            let work = &work;
+            let (work, gate) = (&work, &gate);
+            let gated = share_cores && worker > 0;
             scope.spawn(move || loop {
+                if gated && !gate.wait_for_an_idle_core() {
+                    break;
+                }
                 let job = work.lock().unwrap_or_else(|p| p.into_inner()).recv();
                 let Ok((seq, raw)) = job else { break };
                 let packed = compressor.compress(&raw);
@@ -336,10 +343,59 @@ pub fn compress_tree(
         let laid_out = lay_out(&mut w, &files, &sizes, bs);
         // Stop the workers whether or not the layout failed.
         w.jobs = None;
+        gate.close();
         laid_out?;
         Ok(w)
     })
     .and_then(|w| index(tree, compressor, w))
+}
+
+/// How long a gated worker waits before it looks for an idle core again.
+const GATE_POLL: std::time::Duration = std::time::Duration::from_millis(10);
+
+/// Lets a source's extra workers (all but the first) compress only while
+/// the machine has an idle core, as make's `-l` holds back jobs. Bazel runs
+/// one action per core: actions side by side then compress on one thread
+/// each, without oversubscribing the cores, while an action alone (a
+/// rebuild after one .deb changed, the last of a cold build) uses them all.
+/// The count is Linux's `/proc/loadavg` (threads running now, the caller
+/// included, on the whole machine); where it cannot be read, the workers
+/// are not held back.
+#[derive(Default)]
+struct CoreGate {
+    closed: Mutex<bool>,
+    wake: std::sync::Condvar,
+}
+
+impl CoreGate {
+    /// Waits until the machine has an idle core; false once the work is
+    /// done.
+    fn wait_for_an_idle_core(&self) -> bool {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        loop {
+            if running_threads().is_none_or(|running| running <= cores) {
+                return !*self.closed.lock().unwrap_or_else(|p| p.into_inner());
+            }
+            let closed = self.closed.lock().unwrap_or_else(|p| p.into_inner());
+            if *closed {
+                return false;
+            }
+            drop(self.wake.wait_timeout(closed, GATE_POLL));
+        }
+    }
+
+    /// Releases every waiting worker, for good.
+    fn close(&self) {
+        *self.closed.lock().unwrap_or_else(|p| p.into_inner()) = true;
+        self.wake.notify_all();
+    }
+}
+
+/// Threads running on the machine now, as `/proc/loadavg` gives them.
+fn running_threads() -> Option<usize> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    let (running, _total) = text.split_whitespace().nth(3)?.split_once('/')?;
+    running.parse().ok()
 }
 
 /// A read error, naming the file on disk and its image path.
@@ -509,10 +565,15 @@ mod tests {
     fn duplicates_share_blocks_and_the_index_round_trips() {
         let c = BlockCompressor::new(Compression::Zstd { level: 3 }, 4096).unwrap();
         let mut one = Vec::new();
-        let index = compress_tree(tree(), &c, 1, &mut one).unwrap();
-        let mut four = Vec::new();
-        assert_eq!(compress_tree(tree(), &c, 4, &mut four).unwrap(), index);
-        assert_eq!(one, four, "the same bytes for any thread count");
+        let index = compress_tree(tree(), &c, 1, false, &mut one).unwrap();
+        for share_cores in [false, true] {
+            let mut four = Vec::new();
+            assert_eq!(
+                compress_tree(tree(), &c, 4, share_cores, &mut four).unwrap(),
+                index
+            );
+            assert_eq!(one, four, "the same bytes for any thread count");
+        }
         let files: Vec<&StoredFile> = index
             .nodes
             .iter()

@@ -73,16 +73,19 @@ impl Spec {
 }
 
 /// Compresses the entries of `spec` as one source: writes its blocks to
-/// `blocks` and returns its index.
+/// `blocks` and returns its index. With `share_cores`, threads beyond the
+/// first compress only while the machine has an idle core, for a build tool
+/// that runs one such action per core.
 pub fn compress_source(
     spec: &Spec,
     base: &Path,
     threads: usize,
+    share_cores: bool,
     blocks: impl std::io::Write,
 ) -> Result<blocks::Index, Error> {
     let compressor = BlockCompressor::new(spec.compression, spec.block_size)?;
     let tree = build_tree(spec, base, threads)?;
-    blocks::compress_tree(tree, &compressor, threads, blocks)
+    blocks::compress_tree(tree, &compressor, threads, share_cores, blocks)
 }
 
 /// Compresses `tree` into a temporary blocks file, as a source named `name`.
@@ -95,7 +98,13 @@ fn temporary_source(
     use std::io::Seek;
     let tmp = "a temporary blocks file";
     let mut blocks = tempfile::tempfile().map_err(|e| Error::io(tmp, e))?;
-    let index = blocks::compress_tree(tree, compressor, threads, std::io::BufWriter::new(&blocks))?;
+    let index = blocks::compress_tree(
+        tree,
+        compressor,
+        threads,
+        false,
+        std::io::BufWriter::new(&blocks),
+    )?;
     blocks
         .seek(std::io::SeekFrom::Start(0))
         .map_err(|e| Error::io(tmp, e))?;
