@@ -142,16 +142,19 @@ fi
 # 7. An image's sources compress in parallel on different workers. A first
 # build brings its tools (actiond-tool, built from source) from the disk
 # cache. Then the image's outputs are removed and every output downloaded,
-# so that Bazel's action cache cannot answer for them, and neither can the
-# disk or remote cache (--noremote_accept_cached): its actions run again.
-image_flags=("${flags[@]}" --remote_download_outputs=all --remote_default_exec_properties=libc=glibc2.35)
+# so that Bazel's action cache cannot answer for them; neither can the disk
+# cache (none) or the remote one (--noremote_accept_cached, which does not
+# keep the disk cache from answering): its actions run again.
+# All 12 queued at once, as --config=remote's --jobs has them.
+image_flags=("${flags[@]}" --jobs=50 --remote_download_outputs=all
+  --remote_default_exec_properties=libc=glibc2.35)
 stress_bazel image-tools build //:runtimes_remote "${image_flags[@]}" --remote_accept_cached \
   || fail "the runtimes image did not build remotely; see ${out}/image-tools.log"
 image=("${ws}/e2e/stress/bazel-bin/runtimes_remote".*)
 chmod -R u+w "${image[@]}"
 rm -rf "${image[@]}"
 if stress_bazel image-parts build //:runtimes_remote "${image_flags[@]}" --noremote_accept_cached \
-  --execution_log_json_file="${out}/image-parts.exec.json"; then
+  --disk_cache= --execution_log_json_file="${out}/image-parts.exec.json"; then
   "${REMOTE_PSQL}" -At -F '|' -c "SELECT action_digest, worker_name, execution_start_timestamp,
     execution_completed_timestamp FROM jobs" >"${out}/image-parts.jobs" \
     || fail "could not read BuildGrid's jobs table"

@@ -21,6 +21,8 @@
 #    assembly; the largest .deb (the worst case) and the smallest.
 # 3. critical path: the slowest .deb's compression, then the assembly (what
 #    a build with a core per .deb waits for).
+# 4. the CPU time (user + sys) of the cold run against the reference's: the
+#    work that compressing in parts adds, apart from how it is scheduled.
 set -euo pipefail
 runs=${1:-5}
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -61,13 +63,14 @@ mapfile -t sources <"${work}/sources"
 
 median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
-# once CMD...: runs CMD (a command or a function) once; prints its wall seconds.
+# once CMD...: runs CMD (a command or a function) once; prints its wall
+# seconds, then the CPU seconds (user + sys) of it and its children.
 once() {
-  local start
+  local TIMEFORMAT='%3R %3U %3S' times wall user sys
   sync
-  start=$(date +%s%N)
-  "$@" >/dev/null
-  echo "($(date +%s%N) - ${start}) / 1000000000" | bc -l
+  times=$( { time "$@" >/dev/null 2>&3; } 3>&2 2>&1)
+  read -r wall user sys <<<"${times}"
+  echo "${wall} $(echo "${user} + ${sys}" | bc -l)"
 }
 
 # compress SPEC: one source's action, its outputs under $work/parts.
@@ -97,16 +100,22 @@ ratio() { echo "$1 / $2" | bc -l; }
 # machine's speed drifts by more than the differences measured.
 declare -A samples ratios
 for _ in $(seq "${runs}"); do
-  ref=$(once one_action)
+  read -r ref ref_cpu < <(once one_action)
   samples[reference]+="${ref} "
-  t=$(once cold) && samples[cold]+="${t} " && ratios[cold]+="$(ratio "${t}" "${ref}") "
-  t=$(once cold_with "--threads 0") && samples[cold0]+="${t} " && ratios[cold0]+="$(ratio "${t}" "${ref}") "
-  t=$(once cold_with "--threads 1") && samples[cold1]+="${t} " && ratios[cold1]+="$(ratio "${t}" "${ref}") "
-  assembly=$(once assemble)
+  samples[reference_cpu]+="${ref_cpu} "
+  read -r t cpu < <(once cold)
+  samples[cold]+="${t} " ratios[cold]+="$(ratio "${t}" "${ref}") "
+  samples[cold_cpu]+="${cpu} " ratios[cold_cpu]+="$(ratio "${cpu}" "${ref_cpu}") "
+  read -r t _ < <(once cold_with "--threads 0")
+  samples[cold0]+="${t} " ratios[cold0]+="$(ratio "${t}" "${ref}") "
+  read -r t _ < <(once cold_with "--threads 1")
+  samples[cold1]+="${t} " ratios[cold1]+="$(ratio "${t}" "${ref}") "
+  read -r assembly _ < <(once assemble)
   samples[assemble]+="${assembly} "
   for s in "${sources[@]}"; do
     # That .deb compressed again, then the assembly.
-    t=$(echo "$(once compress "${s}") + ${assembly}" | bc -l)
+    read -r t _ < <(once compress "${s}")
+    t=$(echo "${t} + ${assembly}" | bc -l)
     samples[${s}]+="${t} "
     ratios[${s}]+="$(ratio "${t}" "${ref}") "
   done
@@ -138,6 +147,8 @@ echo "|---|---|---|---|---|"
 row "cold: every .deb, ${procs} at a time, then the assembly (--share-cores)" cold "≤ 1.05×"
 row "cold, every core per action (--threads 0)" cold0 "≤ 1.05×"
 row "cold, one thread per action (--threads 1)" cold1 "≤ 1.05×"
+printf "| CPU time (user + sys) of the cold run (--share-cores) | %.2f s | %.2f s | **%.2f×** | |\n" \
+  "$(median_of cold_cpu)" "$(median_of reference_cpu)" "$(ratio_of cold_cpu)"
 row "rebuild, largest .deb changed ($(basename "${largest}" .json))" "${largest}" "≤ 0.3×"
 row "rebuild, smallest .deb changed ($(basename "${smallest}" .json))" "${smallest}" "≤ 0.3×"
 row "critical path: slowest .deb ($(basename "${slowest_source}" .json)), then the assembly" "${slowest_source}" "≤ 0.6×"
