@@ -27,6 +27,15 @@ def spawns(path):
         yield spawn
 
 
+def failed(checker, log, problems):
+    """Prints the first problems found in LOG, if any; whether there were any."""
+    for p in problems[:20]:
+        print("{}: {}".format(checker, p), file=sys.stderr)
+    if problems:
+        print("{}: FAIL {}: {} problems".format(checker, log, len(problems)), file=sys.stderr)
+    return bool(problems)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("log")
@@ -56,10 +65,7 @@ def main():
             problems.append("{} cacheHit={}".format(what, spawn.get("cacheHit", False)))
     if seen != args.count:
         problems.append("{} spawns of {}, not {}".format(seen, args.mnemonics, args.count))
-    for p in problems[:20]:
-        print("exec_log: " + p, file=sys.stderr)
-    if problems:
-        print("exec_log: FAIL {}: {} problems".format(args.log, len(problems)), file=sys.stderr)
+    if failed("exec_log", args.log, problems):
         return 1
     print("exec_log: {} spawns of {} ran remotely with libc={}{}".format(
         seen, args.mnemonics, args.libc, ", all remote cache hits" if args.cache_hit else ""))

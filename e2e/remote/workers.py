@@ -16,7 +16,7 @@ import collections
 import datetime
 import sys
 
-from exec_log import spawns
+from exec_log import failed, spawns
 
 
 def jobs(path):
@@ -73,10 +73,7 @@ def main():
     ]
     if not overlaps:
         problems.append("no two {} jobs on different workers ran at the same time".format(args.mnemonic))
-    for p in problems[:20]:
-        print("workers: " + p, file=sys.stderr)
-    if problems:
-        print("workers: FAIL {}: {} problems".format(args.log, len(problems)), file=sys.stderr)
+    if failed("workers", args.log, problems):
         return 1
     print("{} {} jobs: {}; {} pairs on different workers overlapped, the longest by {:.2f} s".format(
         len(ran), args.mnemonic,
