@@ -49,7 +49,7 @@ def main():
     for spawn in spawns(args.log):
         if spawn.get("mnemonic") != args.mnemonic:
             continue
-        what = " ".join(o.get("path", "") for o in spawn.get("actualOutputs", [])[:1])
+        what = (spawn.get("actualOutputs") or [{}])[0].get("path", "")
         if spawn.get("runner") != "remote":
             problems.append("{} ran on {!r}, not remotely".format(what, spawn.get("runner")))
             continue

@@ -306,7 +306,7 @@ pub fn compress_tree(
     let (jobs, work) = mpsc::channel::<(u64, Vec<u8>)>();
     let (done, results) = mpsc::channel::<Compressed>();
     let work = Mutex::new(work);
-    let gate = CoreGate::default();
+    let gate = CoreGate::new();
     std::thread::scope(|scope| {
         for worker in 0..threads {
             let done = done.clone();
@@ -361,19 +361,27 @@ const GATE_POLL: std::time::Duration = std::time::Duration::from_millis(10);
 /// The count is Linux's `/proc/loadavg` (threads running now, the caller
 /// included, on the whole machine); where it cannot be read, the workers
 /// are not held back.
-#[derive(Default)]
 struct CoreGate {
+    /// The machine's cores, found once.
+    cores: usize,
     closed: Mutex<bool>,
     wake: std::sync::Condvar,
 }
 
 impl CoreGate {
+    fn new() -> CoreGate {
+        CoreGate {
+            cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            closed: Mutex::new(false),
+            wake: std::sync::Condvar::new(),
+        }
+    }
+
     /// Waits until the machine has an idle core; false once the work is
     /// done.
     fn wait_for_an_idle_core(&self) -> bool {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         loop {
-            if running_threads().is_none_or(|running| running <= cores) {
+            if running_threads().is_none_or(|running| running <= self.cores) {
                 return !*self.closed.lock().unwrap_or_else(|p| p.into_inner());
             }
             let closed = self.closed.lock().unwrap_or_else(|p| p.into_inner());
