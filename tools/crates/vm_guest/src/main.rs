@@ -15,7 +15,7 @@
 //!    ld.so.conf.d;
 //! 4. prints one `ACTIOND-REPORT {json}` line per runtime on the console,
 //!    then `ACTIOND-REPORT {"done": true, ...}`;
-//! 5. powers the machine off.
+//! 5. waits until the console has sent them, and powers the machine off.
 //!
 //! It must be linked statically: the initramfs has no libc.
 
@@ -177,6 +177,10 @@ fn main() {
     println!("{REPORT} {detail}");
     // SAFETY: plain syscalls; powering off is the point when we are PID 1.
     unsafe {
+        // Writing to the console returns once the line is queued, not sent:
+        // wait until the UART has sent it, or powering off can cut it short
+        // (seen on the aarch64 PL011 under TCG). Not a terminal: nothing to wait for.
+        libc::tcdrain(libc::STDOUT_FILENO);
         libc::sync();
         if std::process::id() == 1 {
             libc::reboot(libc::RB_POWER_OFF);
