@@ -28,6 +28,8 @@ ws=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 : "${REMOTE_PSQL:?run me through e2e/remote/run.sh}"
 out="${REMOTE_SCRATCH}/client"
 mkdir -p "${out}"
+# workers.py imports exec_log.py: leave no __pycache__ in the source tree.
+export PYTHONDONTWRITEBYTECODE=1
 seed="run$(date +%s%N)"
 # shellcheck disable=SC2054  # the commas separate platforms in one flag
 flags=(
