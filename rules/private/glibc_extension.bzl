@@ -173,32 +173,33 @@ RUNTIMES = {}
 """
 
 def _hub_impl(rctx):
+    runtimes = json.decode(rctx.attr.runtimes)
     lines = ['package(default_visibility = ["//visibility:public"])', ""]
-    for key, repo in sorted(rctx.attr.runtimes.items()):
+    for key, runtime in sorted(runtimes.items()):
         for suffix, target in [("", "runtime"), ("_manifest", "manifest")]:
             lines.append("alias(\n    name = {},\n    actual = {},\n)\n".format(
                 repr(key + suffix),
-                repr("@{}//:{}".format(repo, target)),
+                repr("@{}//:{}".format(runtime["repository"], target)),
             ))
     rctx.file("BUILD.bazel", "\n".join(lines))
-    runtimes = {
+    described = {
         key: {
-            "arch": rctx.attr.arches[key],
-            "dev": key in rctx.attr.dev,
-            "name": rctx.attr.names[key],
-            "version": rctx.attr.names[key].removeprefix("glibc"),
+            "arch": runtime["arch"],
+            "dev": runtime["dev"],
+            "name": runtime["name"],
+            "version": runtime["name"].removeprefix("glibc"),
         }
-        for key in sorted(rctx.attr.runtimes)
+        for key, runtime in sorted(runtimes.items())
     }
-    rctx.file("runtimes.bzl", _RUNTIMES_BZL.format(repr(runtimes)))
+    rctx.file("runtimes.bzl", _RUNTIMES_BZL.format(repr(described)))
 
 _hub = repository_rule(
     implementation = _hub_impl,
     attrs = {
-        "arches": attr.string_dict(doc = "key -> arch"),
-        "dev": attr.string_list(doc = "The keys of runtimes that only dev_dependency tags declare."),
-        "names": attr.string_dict(doc = "key -> runtime name"),
-        "runtimes": attr.string_dict(doc = "key -> runtime repository"),
+        "runtimes": attr.string(
+            doc = "JSON: \"<name>_<arch>\" -> its repository, name, arch, and dev (whether only dev_dependency tags declare it).",
+            mandatory = True,
+        ),
     },
 )
 
@@ -312,14 +313,8 @@ def _glibc_impl(module_ctx):
             deb_sha256 = {d.filename: d.sha256 for d in runtime.debs if d.sha256},
             strip = runtime.strip,
         )
-        hub[key] = repo
-    _hub(
-        name = "glibc_runtimes",
-        runtimes = hub,
-        names = {key: r.name for key, r in runtimes.items()},
-        arches = {key: r.arch for key, r in runtimes.items()},
-        dev = [key for key, r in runtimes.items() if r.dev],
-    )
+        hub[key] = {"arch": runtime.arch, "dev": runtime.dev, "name": runtime.name, "repository": repo}
+    _hub(name = "glibc_runtimes", runtimes = json.encode(hub))
 
     sysroots = {}
     gcc_versions = {}
