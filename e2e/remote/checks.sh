@@ -15,7 +15,8 @@
 #      remotely inside glibc 2.35 and locally, timed; its checksum tests pass;
 #   7. the x86_64 runtimes image, packed remotely: its 12 .debs compress in
 #      12 actions, which ran on both workers, two at once on different ones
-#      (BuildGrid's jobs table, through $REMOTE_PSQL, names each job's worker).
+#      (BuildGrid's jobs table, through $REMOTE_PSQL, names each job's worker
+#      and when it was on it).
 #
 # A new --@rules_actiond//rules:stress_seed each run makes every workload
 # action new to Bazel's local action cache and to the executor's.
@@ -157,8 +158,9 @@ chmod -R u+w "${image[@]}"
 rm -rf "${image[@]}"
 if stress_bazel image-parts build //:runtimes_remote "${image_flags[@]}" --noremote_accept_cached \
   --disk_cache= --execution_log_json_file="${out}/image-parts.exec.json"; then
-  "${REMOTE_PSQL}" -At -F '|' -c "SELECT action_digest, worker_name, execution_start_timestamp,
-    execution_completed_timestamp FROM jobs" >"${out}/image-parts.jobs" \
+  "${REMOTE_PSQL}" -At -F '|' -c "SELECT action_digest, worker_name, worker_start_timestamp,
+    worker_completed_timestamp, execution_start_timestamp, execution_completed_timestamp
+    FROM jobs" >"${out}/image-parts.jobs" \
     || fail "could not read BuildGrid's jobs table"
   python3 "${ws}/e2e/remote/exec_log.py" "${out}/image-parts.exec.json" \
     --mnemonics SquashfsCompress,RuntimeSquashfs --count 13 --libc glibc2.35 \
