@@ -18,9 +18,16 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 repo=$(cd "${here}/../.." && pwd -P)
 work="${here}/.work"
+# The downstream workspace's output base lives in the scratch directory, not
+# in bazelw's output root: there it would be keyed by the workspace's path,
+# which is the same in every run from the same checkout, and its action
+# cache would answer the "cold" build of the next run.
+output_base="${work}/output_base"
+stop_server() { (cd "${work}/ws" && "${repo}/bazelw" --output_base="${output_base}" shutdown) >/dev/null 2>&1 || true; }
+if [[ -d ${work}/ws ]]; then stop_server; fi
 rm -rf "${work}"
 mkdir -p "${work}/release" "${work}/ws"
-trap '(cd "${work}/ws" && "${repo}/bazelw" shutdown) >/dev/null 2>&1 || true; rm -rf "${work}"' EXIT
+trap 'stop_server; rm -rf "${work}"' EXIT
 
 tag=v0.0.1
 RELEASE_URL="file://${work}/release" RELEASE_DIR="${work}/release" \
@@ -46,7 +53,7 @@ host_rust = use_extension("@rules_actiond//bazel:host_rust.bzl", "host_rust", de
 use_repo(host_rust, "host_rust")
 MOD
 }
-bazel() { (cd "${ws}" && "${repo}/bazelw" "$@"); }
+bazel() { (cd "${ws}" && "${repo}/bazelw" --output_base="${output_base}" "$@"); }
 
 passed=0 failed=0
 ok() { echo "ok   $1"; passed=$((passed + 1)); }
