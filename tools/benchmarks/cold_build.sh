@@ -20,9 +20,11 @@ runs=${1:-5}
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 # Under e2e/ (bazelignored): bazelw's namespace sees this checkout, not the host's /tmp.
 work=$(mktemp -d "${repo}/e2e/.cold-build-bench.XXXXXX")
+# Each cold workspace's output base (in bazelw's output root, keyed by the
+# workspace's unique path) goes with it.
 cleanup() {
   for ws in "${work}"/ws-* "${work}/clone"; do
-    if [[ -d ${ws} ]]; then (cd "${ws}" && "${repo}/bazelw" shutdown >/dev/null 2>&1) || true; fi
+    if [[ -d ${ws} ]]; then (cd "${ws}" && "${repo}/bazelw" clean --expunge >/dev/null 2>&1) || true; fi
   done
   rm -rf "${work}"
 }
