@@ -11,7 +11,8 @@
 #   stress       the stress workload (e2e/stress), built locally
 #   downstream   a workspace using rules_actiond through bazel_dep (e2e/downstream)
 #   determinism  the same payload bytes from other output bases, and cache hits
-#                from a shared disk cache
+#                from a shared disk cache; a changed .deb compressed again
+#                alone (needs unsquashfs on the host: squashfs-tools)
 #   validations  broken artifacts fail their validation actions; and
 #                --norun_validations skips them
 #   bad_inputs   bad runtime declarations fail with clear messages
