@@ -148,7 +148,7 @@ def squashfs_validation_action(ctx, tool, image, spec, inputs):
         inputs = depset([image, spec], transitive = [inputs]),
         outputs = [stamp],
         mnemonic = "SquashfsValidation",
-        progress_message = "Validating SquashFS image %{input}",
+        progress_message = "Validating SquashFS image {}".format(image.short_path),
     )
     return stamp
 
