@@ -15,7 +15,8 @@ work=${PWD}/e2e/determinism/.work
 targets=(//runtimes:runtimes_squashfs_x86_64 //vm:vm_bundle)
 payload_mnemonics=RuntimeSquashfs,SquashfsCompress,ZstdCompress,Initramfs,VmBundleManifest
 fail() { echo "determinism: FAIL: $*" >&2; exit 1; }
-# Check 3 reads the image on the host (.ci/run installs it on a bare machine).
+# Check 3 lists the image with the host's unsquashfs (.ci/run installs
+# squashfs-tools on a bare machine).
 command -v unsquashfs >/dev/null \
   || fail "unsquashfs is not installed on this host (apt-get install squashfs-tools)"
 
